@@ -1,0 +1,137 @@
+"""Vietnamese analysis for Whoosh: small tokenizers and filters composed with `|`.
+
+Three granularities of the same text, used identically at index and query time:
+
+- words: pyvi's segmentation ("đảng_viên"), precise;
+- syllables: pyvi's syllables ("đảng", "viên"), robust where pyvi segments a
+  query differently from the article it should find;
+- folded syllables ("dang", "vien"), for queries typed without diacritics.
+
+Every token carries its position and its character offsets into the text it
+came from. The classes live in an importable module because Whoosh pickles
+the schema with its analyzers.
+"""
+
+from collections import OrderedDict
+
+from whoosh.analysis import Filter, Token, Tokenizer
+
+from index import segmenter
+from index.normalize import canonical, fold, nfc
+
+_CACHE_SIZE = 256
+_segmentations = OrderedDict()
+
+
+def remember(text, words):
+    """Keep a segmentation made elsewhere (a worker process, a stored copy) for `text`."""
+    _segmentations[text] = words
+    _segmentations.move_to_end(text)
+    while len(_segmentations) > _CACHE_SIZE:
+        _segmentations.popitem(last=False)
+
+
+def segment(text):
+    """pyvi's words of `text`, computed once per text even when three fields ask."""
+    words = _segmentations.get(text)
+    if words is None:
+        words = segmenter.words(text)
+        remember(text, words)
+    return words
+
+
+def _is_term(piece):
+    return any(c.isalnum() for c in piece)
+
+
+def _term_span(value, start, end):
+    """Only pyvi's abbreviations ("TP.", "Tp.", "ThS.") end in a dot, which is not part of the word."""
+    return (start, end - 1) if value[end - 1] == "." else (start, end)
+
+
+class _SpanTokenizer(Tokenizer):
+    """Turns (text, start, end) triples into Whoosh tokens with positions and offsets."""
+
+    def spans(self, value):
+        raise NotImplementedError
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        value = nfc(value)
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            t.pos = start_pos
+            t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+        for pos, (text, start, end) in enumerate(self.spans(value)):
+            t.text = text
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = value[start:end]
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar, t.endchar = start_char + start, start_char + end
+            yield t
+
+
+class WordTokenizer(_SpanTokenizer):
+    """pyvi words; a compound's syllables are joined by "_" as pyvi prints them."""
+
+    def spans(self, value):
+        for word in segment(value):
+            kept = [_term_span(value, s, e) for s, e in word if _is_term(value[s:e])]
+            if len(kept) == len(word):
+                yield "_".join(value[s:e] for s, e in kept), kept[0][0], kept[-1][1]
+            else:  # pyvi glued punctuation or a symbol to a word: keep its real pieces
+                for s, e in kept:
+                    yield value[s:e], s, e
+
+
+class SyllableTokenizer(_SpanTokenizer):
+    """pyvi's syllables (and numbers, abbreviations), without punctuation; no model needed."""
+
+    def spans(self, value):
+        for start, end in segmenter.pieces(value):
+            if _is_term(value[start:end]):
+                start, end = _term_span(value, start, end)
+                yield value[start:end], start, end
+
+
+class CanonicalFilter(Filter):
+    """Lower-case, with one tone-mark placement: "Hoà" and "hòa" index as "hòa"."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = canonical(t.text)
+            yield t
+
+
+class FoldFilter(Filter):
+    """Strip every diacritic: "đảng" -> "dang"."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = fold(t.text)
+            yield t
+
+
+def WordAnalyzer():
+    return WordTokenizer() | CanonicalFilter()
+
+
+def SyllableAnalyzer():
+    return SyllableTokenizer() | CanonicalFilter()
+
+
+def FoldedAnalyzer():
+    return SyllableTokenizer() | CanonicalFilter() | FoldFilter()
+
+
+def terms(analyzer, text):
+    """The indexed terms of `text` under `analyzer`, in order."""
+    return [t.text for t in analyzer(text)]

@@ -1,0 +1,282 @@
+"""Writing articles into the index: incremental, on both cores, and safe to interrupt.
+
+- Each article carries a content hash; an unchanged article is skipped before
+  any analysis, a changed one is replaced in place.
+- pyvi runs in worker processes (it is fork-safe); the one Whoosh writer in
+  this process gets their segmentations through `index.analysis.remember`, so
+  no text is segmented twice.
+- Work is committed in batches: a crash loses at most the batch under way and
+  leaves the last commit readable; the next run completes it. `--rebuild`
+  commits once, at the end, so the old index stays whole until then.
+"""
+
+import gzip
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.writing import CLEAR
+
+from index import analysis, articles, segmenter
+from index.dates import VIETNAM
+from index.schema import NO_VALUE, make_schema
+
+INDEX_ENV = "VNSEARCH_INDEX"
+BATCH = 5000  # articles per commit
+LIMIT_MB = 256  # Whoosh's in-memory posting pool before it spills to disk
+PARALLEL_FROM = 64  # fewer changed articles than this are analysed in this process
+
+
+def default_index_dir():
+    """`$VNSEARCH_INDEX`, else `$XDG_DATA_HOME/vnsearch/index` (~/.local/share/vnsearch/index)."""
+    if os.environ.get(INDEX_ENV):
+        return Path(os.environ[INDEX_ENV])
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "vnsearch" / "index"
+
+
+class IndexUnavailable(Exception):
+    """The index cannot be written or read; the message says which and why."""
+
+
+@dataclass
+class Summary:
+    indexed: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def skipped(self):
+        return len(self.problems)
+
+    def __str__(self):
+        done = self.indexed + self.updated + self.unchanged
+        rate = done / self.seconds if self.seconds else 0
+        return (f"{self.indexed} indexed, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{self.skipped} skipped in {self.seconds:.1f} s ({rate:,.0f} docs/s)")
+
+
+@dataclass
+class Analysed:
+    """An article with what indexing it needs from pyvi and the locality extractor."""
+
+    article: articles.Article
+    title_words: list
+    text_words: list
+    locality: object
+
+
+def exists(index_dir):
+    return whoosh_index.exists_in(str(index_dir))
+
+
+def open_index(index_dir):
+    """The index in `index_dir`, or IndexUnavailable saying how to make one."""
+    if not exists(index_dir):
+        raise IndexUnavailable(f"no index in {index_dir}: run `vnsearch index` first")
+    try:
+        return whoosh_index.open_dir(str(index_dir))
+    except Exception as e:  # a damaged or foreign directory
+        raise IndexUnavailable(f"cannot open the index in {index_dir}: {e}") from None
+
+
+def analyse(article):
+    """Segment title and text and find the locality: the costly part, run in workers."""
+    from index.locality import extract_locality, locality_from_record
+
+    locality = locality_from_record(article.locality) if article.locality else None
+    if locality is None:
+        locality = extract_locality(article.title, article.lead, article.body, article.source)
+    return Analysed(article, segmenter.words(article.title), segmenter.words(article.text), locality)
+
+
+def document(analysed):
+    """The Whoosh fields of an analysed article."""
+    a = analysed.article
+    analysis.remember(a.title, analysed.title_words)
+    analysis.remember(a.text, analysed.text_words)
+    loc = analysed.locality
+    moment = a.date.moment.astimezone(VIETNAM).replace(tzinfo=None) if a.date else None
+    province = loc.province if loc and loc.province else NO_VALUE
+    fields = dict(
+        id=a.id, content_hash=a.content_hash,
+        title=a.title, title_syl=a.title, title_fold=a.title,
+        text=a.text, text_syl=a.text, text_fold=a.text,
+        lead=a.lead, body=a.body,
+        published=a.date.isoformat() if a.date else None,
+        year=f"{moment:%Y}" if moment else NO_VALUE, month=f"{moment:%Y-%m}" if moment else NO_VALUE,
+        source=a.source, author=a.author, url=a.url, category=a.category or NO_VALUE,
+        region=(loc.region or NO_VALUE) if loc else NO_VALUE,
+        province=province,
+        district=f"{province}|{loc.district}" if loc and loc.district else NO_VALUE,
+        province_2025=(loc.province_2025 or NO_VALUE) if loc else NO_VALUE,
+        locality_confidence=loc.confidence if loc and loc.province else None,
+    )
+    if moment:
+        fields["date"] = moment
+    return fields
+
+
+def known_hashes(ix):
+    """{article id: content hash} of what the index holds, read from columns."""
+    with ix.reader() as reader:
+        if reader.doc_count_all() == 0:
+            return {}
+        ids = reader.column_reader("id")
+        hashes = reader.column_reader("content_hash")
+        return {ids[n]: hashes[n] for n in reader.all_doc_ids()}
+
+
+def _pool(workers):
+    segmenter.pyvi()  # load the model once, before forking: the workers share it
+    return multiprocessing.get_context("fork").Pool(workers)
+
+
+def _analysed(batch, pool):
+    if pool is None or len(batch) < PARALLEL_FROM:
+        return map(analyse, batch)
+    return pool.imap(analyse, batch, chunksize=8)
+
+
+class _Writer:
+    """One Whoosh writer at a time, committed every BATCH articles (or once, for a rebuild)."""
+
+    def __init__(self, ix, rebuild, lock_timeout):
+        self.ix = ix
+        self.rebuild = rebuild
+        self.lock_timeout = lock_timeout
+        self.writer = None
+        self.pending = 0
+
+    def _open(self):
+        try:
+            self.writer = self.ix.writer(timeout=self.lock_timeout, delay=0.25, limitmb=LIMIT_MB)
+        except whoosh_index.LockError:
+            raise IndexUnavailable(f"the index in {self.ix.storage.folder} is locked by another `vnsearch index`; "
+                             f"waited {self.lock_timeout:g} s (try again when it has finished)") from None
+
+    def write(self, fields, new):
+        if self.writer is None:
+            self._open()
+        (self.writer.add_document if new else self.writer.update_document)(**fields)
+        self.pending += 1
+        if not self.rebuild and self.pending >= BATCH:
+            self.commit()
+
+    def commit(self):
+        if self.writer is None and self.rebuild:
+            self._open()  # a rebuild of nothing still clears the old index
+        if self.writer is not None:
+            self.writer.commit(mergetype=CLEAR) if self.rebuild else self.writer.commit()
+        self.writer, self.pending = None, 0
+
+    def cancel(self):
+        if self.writer is not None:
+            self.writer.cancel()
+        self.writer = None
+
+
+def _prepare_dir(index_dir, rebuild):
+    index_dir = Path(index_dir)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        if not exists(index_dir):
+            return whoosh_index.create_in(str(index_dir), make_schema())
+        ix = open_index(index_dir)
+        if sorted(ix.schema.names()) != sorted(make_schema().names()):
+            if not rebuild:
+                raise IndexUnavailable(f"the index in {index_dir} was made by another version of vnsearch; "
+                                       "run `vnsearch index --rebuild`")
+            return whoosh_index.create_in(str(index_dir), make_schema())
+        return ix
+    except OSError as e:
+        raise IndexUnavailable(f"cannot write the index in {index_dir}: {e.strerror or e}") from None
+
+
+def index_articles(paths, index_dir, fields=None, rebuild=False, workers=None, lock_timeout=30.0,
+                   progress=None, report=None, total=None):
+    """Index every article under `paths` into `index_dir`; returns a Summary.
+
+    `report(problem)` is called for each file or record that was skipped;
+    `progress.advance()` for each article read.
+    """
+    started = time.monotonic()
+    ix = _prepare_dir(index_dir, rebuild)
+    known = {} if rebuild else known_hashes(ix)
+    summary = Summary()
+    writer = _Writer(ix, rebuild, lock_timeout)
+    workers = workers or os.cpu_count() or 1
+    pool = _pool(workers) if workers > 1 else None
+    seen = set()
+    try:
+        for batch in _batches(articles.read(paths, fields), 512):
+            todo = []
+            for item in batch:
+                if isinstance(item, articles.Problem):
+                    summary.problems.append(item)
+                    if report:
+                        report(item)
+                elif item.id in seen or known.get(item.id) != item.content_hash:
+                    todo.append(item)
+                else:
+                    summary.unchanged += 1
+                seen.add(getattr(item, "id", None))
+            for analysed in _analysed(todo, pool):
+                new = analysed.article.id not in known
+                writer.write(document(analysed), new=new)
+                known[analysed.article.id] = analysed.article.content_hash
+                if new:
+                    summary.indexed += 1
+                else:
+                    summary.updated += 1
+            if progress:
+                progress.advance(len(batch), total)
+        writer.commit()
+    except OSError as e:
+        writer.cancel()
+        raise IndexUnavailable(f"cannot write the index in {index_dir}: {e.strerror or e}; "
+                         "the last committed index is intact") from None
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        if pool is not None:
+            pool.terminate()
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _batches(items, size):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def estimate_total(paths):
+    """How many articles `paths` hold, cheaply (files and lines), for the progress bar."""
+    count = 0
+    for path in map(Path, paths):
+        try:
+            if path.is_dir():
+                count += sum(1 for _ in articles.text_files(path))
+            elif path.name.endswith(".gz"):
+                with gzip.open(path, "rb") as f:
+                    count += sum(1 for line in f if line.strip())
+            elif path.name.endswith((".jsonl", ".ndjson")):
+                with open(path, "rb") as f:
+                    count += sum(1 for line in f if line.strip())
+            else:
+                count += 1
+        except (OSError, EOFError, ValueError):
+            count += 1
+    return count

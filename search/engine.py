@@ -1,0 +1,220 @@
+"""Answering a search request: matching, ranking, filters, facets, snippets, in one result.
+
+One `Engine` per process holds the index and a searcher that is reused across
+requests and reopened only when the index has changed.
+"""
+
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time as day_time
+
+from whoosh import query as Q
+
+from index import gazetteer
+from index.analysis import WordAnalyzer, terms
+from index.schema import NO_VALUE
+from index.writer import open_index
+from search import ranking
+from search.facets import UNKNOWN, facets
+from search.query import parse
+from search.request import BadParameter
+from search.snippets import Highlighter, highlight, snippet
+from search.vocabulary import Vocabulary
+
+_WORDS = WordAnalyzer()
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    title_html: str
+    date: str
+    source: str
+    url: str
+    score: float
+    snippet: str
+    locality: dict
+
+
+@dataclass
+class SearchResult:
+    """What a search returns; the same object feeds `--json`, `/api/search` and the page."""
+
+    query: str
+    total: int
+    page: int
+    limit: int
+    took_ms: float
+    hits: list
+    facets: dict = field(default_factory=dict)
+    notices: list = field(default_factory=list)
+    fallback: bool = False  # no article had every word: these have some of them
+    suggestion: str = None  # "Có phải bạn muốn tìm"
+    filters: dict = field(default_factory=dict)
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.limit))
+
+    def as_dict(self):
+        result = asdict(self)
+        result["facets"] = {name: [v.as_dict() for v in values] for name, values in self.facets.items()}
+        return result
+
+
+def locality_of(fields):
+    """The locality of a stored article, as the API shows it."""
+    province = fields.get("province")
+    if not province or province == NO_VALUE:
+        return None
+    district = fields.get("district")
+    return {
+        "region": fields.get("region") or None,
+        "province": province,
+        "district": district.partition("|")[2] if district and district != NO_VALUE else None,
+        "province_2025": fields.get("province_2025") or None,
+        "confidence": fields.get("locality_confidence"),
+    }
+
+
+class Engine:
+    def __init__(self, index_dir):
+        self.index_dir = index_dir
+        self._index = open_index(index_dir)
+        self._searcher = self._index.searcher()
+        self._vocabulary = None
+        self._lock = threading.Lock()
+
+    def searcher(self):
+        """The shared searcher, refreshed when a newer commit of the index exists."""
+        with self._lock:
+            if not self._searcher.up_to_date():
+                self._searcher = self._searcher.refresh()
+                self._vocabulary = None
+            return self._searcher
+
+    def vocabulary(self, searcher):
+        with self._lock:
+            if self._vocabulary is None or self._vocabulary.reader is not searcher.reader():
+                self._vocabulary = Vocabulary(searcher.reader())
+            return self._vocabulary
+
+    def close(self):
+        self._searcher.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def filter_query(self, request):
+        """The facet and date filters of `request` as one Whoosh query (None when unfiltered)."""
+        clauses = []
+        if request.region:
+            if request.region == UNKNOWN:
+                clauses.append(Q.Term("region", NO_VALUE))
+            else:
+                region = gazetteer.find_region(request.region)
+                if region is None:
+                    raise BadParameter("region", f"unknown region {request.region!r}")
+                clauses.append(Q.Term("region", region.name))
+        if request.province:
+            provinces = gazetteer.old_provinces_of(request.province)
+            if not provinces:
+                raise BadParameter("province", f"unknown province {request.province!r}")
+            clauses.append(Q.Or([Q.Term("province", p) for p in provinces]))
+        if request.district:
+            districts = gazetteer.districts_named(request.district, request.province)
+            if not districts:
+                raise BadParameter("district", f"unknown district {request.district!r}")
+            clauses.append(Q.Or([Q.Term("district", f"{d.province.name}|{d.name}") for d in districts]))
+        if request.date_from or request.date_to:
+            start = datetime.combine(request.date_from, day_time.min) if request.date_from else None
+            end = datetime.combine(request.date_to, day_time.max) if request.date_to else None
+            clauses.append(Q.DateRange("date", start, end))
+        if not clauses:
+            return None
+        return Q.And(clauses) if len(clauses) > 1 else clauses[0]
+
+    def search(self, request, with_facets=True):
+        """Run `request` (a SearchRequest); raises BadParameter for a filter naming nothing known."""
+        started = time.perf_counter()
+        parsed = parse(request.q)
+        searcher = self.searcher()
+        filter_q = self.filter_query(request)
+        result = SearchResult(query=parsed.text, total=0, page=request.page, limit=request.limit, took_ms=0.0,
+                              hits=[], notices=list(parsed.notices))
+        if parsed.empty:
+            if request.q.strip() and not parsed.text.strip("\"- "):
+                result.notices.append("Truy vấn không có từ nào để tìm.")
+            base = filter_q if (filter_q is not None and request.q.strip() == "") else None
+            if base is None:
+                result.took_ms = round((time.perf_counter() - started) * 1000, 1)
+                return result
+            matcher, rank = base, base
+        else:
+            matcher = ranking.required(parsed)
+            reading = self.vocabulary(searcher).reading(parsed.words) if parsed.folded else ()
+            words = terms(_WORDS, parsed.free_text) if parsed.free_text and not parsed.folded else []
+            rank = ranking.ranked(matcher, parsed, words, reading)
+            if _count(searcher, matcher, filter_q) == 0:
+                fallback = ranking.any_word(parsed)
+                if fallback is not None and len(parsed.words) > 1 and _count(searcher, fallback, filter_q):
+                    result.fallback = True
+                    result.notices.append("Không có bài nào chứa tất cả các từ; đây là các bài chứa một phần.")
+                    matcher = fallback
+                    rank = ranking.ranked(fallback, parsed, words, reading)
+                else:
+                    result.suggestion = self.vocabulary(searcher).suggest(parsed)
+        highlighter = Highlighter.for_syllables(parsed.words + [s for p in parsed.phrases for s in p])
+        page = _page(searcher, rank, filter_q, request)
+        result.total = page.total
+        result.hits = [self._hit(hit, highlighter) for hit in page]
+        if with_facets:
+            docnums = _docnums(searcher, matcher, filter_q)
+            result.facets = facets(searcher, docnums, request)
+        result.filters = {k: v for k, v in request.params() if k not in ("q", "page", "limit", "sort")}
+        result.took_ms = round((time.perf_counter() - started) * 1000, 1)
+        return result
+
+    def _hit(self, hit, highlighter):
+        fields = hit.fields()
+        text = "\n\n".join(p for p in (fields.get("lead"), fields.get("body")) if p)
+        return Hit(
+            id=fields["id"], title=fields.get("title") or "",
+            title_html=highlight(fields.get("title") or "", highlighter),
+            date=fields.get("published"), source=fields.get("source"), url=fields.get("url"),
+            score=round(hit.score or 0.0, 4), snippet=snippet(text, highlighter), locality=locality_of(fields),
+        )
+
+    def article(self, article_id):
+        """The stored article with this id, or None."""
+        fields = self.searcher().document(id=article_id)
+        if fields is None:
+            return None
+        fields = dict(fields)
+        fields["locality"] = locality_of(fields)
+        return fields
+
+
+def _count(searcher, q, filter_q):
+    return len(_docnums(searcher, q, filter_q))
+
+
+def _docnums(searcher, q, filter_q):
+    """The matching documents, unscored: for counts and facets."""
+    found = set(searcher.docs_for_query(q))
+    if filter_q is not None:
+        found &= set(searcher.docs_for_query(filter_q))
+    return found
+
+
+def _page(searcher, q, filter_q, request):
+    sortedby = reverse = None
+    if request.sort != "relevance":
+        sortedby, reverse = "date", request.sort == "newest"
+    return searcher.search_page(q, request.page, pagelen=request.limit, filter=filter_q,
+                                sortedby=sortedby, reverse=reverse or False)

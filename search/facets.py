@@ -1,0 +1,160 @@
+"""Facets: counts of the matching articles by place and by date, each value a toggle.
+
+As in Datasette, every facet value carries `value, label, count, selected,
+toggle_url`, so the page is stateless (a click is a link to the toggled URL)
+and the JSON API and the HTML page share one result object. Counts come from
+the facet columns of the matching documents: nothing is scored or highlighted.
+"""
+
+import calendar
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from index import gazetteer
+from index.normalize import canonical
+from index.schema import NO_VALUE
+
+UNKNOWN = "unknown"  # the value of the bucket of articles with no locality
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    toggle_url: str  # None where a value cannot be toggled
+    level: int = 0  # depth in a hierarchy: region 0, province 1, district 2
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def count_columns(searcher, docnums, names):
+    """{column name: Counter of values} over `docnums`, read from the sortable columns."""
+    reader = searcher.reader()
+    columns = {name: reader.column_reader(name) for name in names}
+    counts = {name: Counter() for name in names}
+    for n in docnums:
+        for name, column in columns.items():
+            counts[name][column[n]] += 1
+    return counts
+
+
+def _same(a, b):
+    return a is not None and b is not None and canonical(a) == canonical(b)
+
+
+class RegionFacet:
+    """Region -> province -> district, by indentation; the provinces of 2025 filter their old ones."""
+
+    name = "region"
+    columns = ("region", "province", "district")
+
+    def __init__(self, request, counts):
+        self.request = request
+        self.counts = counts
+
+    def _province_selected(self, province):
+        return self.request.province is not None and province in gazetteer.old_provinces_of(self.request.province)
+
+    def values(self):
+        request, counts = self.request, self.counts
+        by_region = {}
+        for province, n in counts["province"].items():
+            if province != NO_VALUE:
+                region = gazetteer.region_of(province)
+                by_region.setdefault(region.name if region else NO_VALUE, []).append((province, n))
+        districts = {}
+        for key, n in counts["district"].items():
+            if key != NO_VALUE:
+                province, _, district = key.partition("|")
+                districts.setdefault(province, []).append((district, n))
+        values = []
+        for region, n in sorted(counts["region"].items(), key=lambda kv: (-kv[1], kv[0])):
+            if region == NO_VALUE:
+                continue
+            selected = _same(request.region, region)
+            values.append(FacetValue(region, region, n, selected,
+                                     request.url(region=None if selected else region, province=None,
+                                                 district=None)))
+            for province, pn in sorted(by_region.get(region, []), key=lambda kv: (-kv[1], kv[0])):
+                p_selected = self._province_selected(province)
+                values.append(FacetValue(province, gazetteer.province_label(province), pn, p_selected,
+                                         request.url(province=None if p_selected else province, district=None),
+                                         level=1))
+                if not (p_selected or request.district):
+                    continue
+                for district, dn in sorted(districts.get(province, []), key=lambda kv: (-kv[1], kv[0])):
+                    d_selected = _same(request.district, district)
+                    values.append(FacetValue(district, district, dn, d_selected,
+                                             request.url(district=None if d_selected else district), level=2))
+        unknown = counts["region"].get(NO_VALUE, 0)
+        if unknown:
+            selected = request.region == UNKNOWN
+            values.append(FacetValue(UNKNOWN, "Không rõ địa phương", unknown, selected,
+                                     request.url(region=None if selected else UNKNOWN, province=None,
+                                                 district=None)))
+        return values
+
+
+def _month_range(year, month):
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+class DateFacet:
+    """Years, and the months of a selected year; articles with no date counted apart."""
+
+    name = "date"
+    columns = ("year", "month")
+
+    def __init__(self, request, counts):
+        self.request = request
+        self.counts = counts
+
+    def _selected(self, start, end):
+        return self.request.date_from == start and self.request.date_to == end
+
+    def _within_year(self):
+        r = self.request
+        if r.date_from and r.date_to and r.date_from.year == r.date_to.year:
+            return r.date_from.year
+        return None
+
+    def values(self):
+        request, counts = self.request, self.counts
+        values = []
+        open_year = self._within_year()
+        for year, n in sorted(counts["year"].items(), reverse=True):
+            if year == NO_VALUE:
+                continue
+            start, end = date(int(year), 1, 1), date(int(year), 12, 31)
+            selected = self._selected(start, end)
+            values.append(FacetValue(year, f"Năm {year}", n, selected,
+                                     request.url(date_from=None if selected else start,
+                                                 date_to=None if selected else end)))
+            if open_year != int(year):
+                continue
+            for month, mn in sorted(counts["month"].items()):
+                if not month.startswith(year):
+                    continue
+                m_start, m_end = _month_range(int(year), int(month[5:]))
+                m_selected = self._selected(m_start, m_end)
+                toggle = (request.url(date_from=start, date_to=end) if m_selected
+                          else request.url(date_from=m_start, date_to=m_end))
+                values.append(FacetValue(month, f"Tháng {int(month[5:])}/{year}", mn, m_selected, toggle, level=1))
+        undated = counts["year"].get(NO_VALUE, 0)
+        if undated:
+            values.append(FacetValue(NO_VALUE, "Không rõ ngày", undated, False, None))
+        return values
+
+
+FACETS = (RegionFacet, DateFacet)
+
+
+def facets(searcher, docnums, request):
+    """{facet name: [FacetValue]} for the matching `docnums`."""
+    names = [c for facet in FACETS for c in facet.columns]
+    counts = count_columns(searcher, docnums, names)
+    return {facet.name: facet(request, counts).values() for facet in FACETS}

@@ -1,0 +1,103 @@
+"""A search request: the same parameters on the command line, in `/search` and in `/api/search`.
+
+Everything is checked here, once, so that a bad parameter is reported by name
+(HTTP 400, a clear command-line error), never as a server error.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import date
+from urllib.parse import urlencode
+
+from search.query import clean
+
+MAX_LIMIT = 100
+MAX_PAGE = 1000
+SORTS = ("relevance", "newest", "oldest")
+PARAMETERS = ("q", "region", "province", "district", "from", "to", "sort", "page", "limit")
+
+
+class BadParameter(ValueError):
+    """A request parameter that cannot be used; `name` says which."""
+
+    def __init__(self, name, message):
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+def _date(name, value):
+    value = value.strip()
+    for parse in (date.fromisoformat, _day_first):
+        try:
+            return parse(value)
+        except ValueError:
+            continue
+    raise BadParameter(name, f"{value!r} is not a date (expected YYYY-MM-DD or DD/MM/YYYY)")
+
+
+def _day_first(value):
+    d, m, y = value.split("/")
+    return date(int(y), int(m), int(d))
+
+
+def _number(name, value, low, high):
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise BadParameter(name, f"{value!r} is not a whole number") from None
+    if not low <= number <= high:
+        raise BadParameter(name, f"must be between {low} and {high}, not {number}")
+    return number
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    q: str = ""
+    region: str = None
+    province: str = None
+    district: str = None
+    date_from: date = None
+    date_to: date = None
+    sort: str = "relevance"
+    page: int = 1
+    limit: int = 10
+
+    @classmethod
+    def from_params(cls, params):
+        """From a mapping of parameter names (as in a URL) to strings; raises BadParameter."""
+        get = lambda name: (params.get(name) or "").strip() or None  # noqa: E731
+        sort = get("sort") or "relevance"
+        if sort not in SORTS:
+            raise BadParameter("sort", f"must be one of {', '.join(SORTS)}, not {sort!r}")
+        date_from = _date("from", get("from")) if get("from") else None
+        date_to = _date("to", get("to")) if get("to") else None
+        if date_from and date_to and date_from > date_to:
+            raise BadParameter("to", f"{date_to} is before from={date_from}")
+        return cls(
+            q=params.get("q") or "",
+            region=get("region"), province=get("province"), district=get("district"),
+            date_from=date_from, date_to=date_to, sort=sort,
+            page=_number("page", get("page") or 1, 1, MAX_PAGE),
+            limit=_number("limit", get("limit") or 10, 1, MAX_LIMIT),
+        )
+
+    def params(self):
+        """The request as URL parameters, defaults left out: every page state lives in the URL."""
+        pairs = [("q", clean(self.q)[0]), ("region", self.region), ("province", self.province),
+                 ("district", self.district),
+                 ("from", self.date_from.isoformat() if self.date_from else None),
+                 ("to", self.date_to.isoformat() if self.date_to else None),
+                 ("sort", None if self.sort == "relevance" else self.sort),
+                 ("page", None if self.page == 1 else str(self.page)),
+                 ("limit", None if self.limit == 10 else str(self.limit))]
+        return [(k, v) for k, v in pairs if v]
+
+    def url(self, **changes):
+        """A query string ("?q=...") for this request with `changes`; a filter change goes back to page 1."""
+        if set(changes) - {"page"}:
+            changes.setdefault("page", 1)
+        return "?" + urlencode(replace(self, **changes).params())
+
+    @property
+    def filtered(self):
+        return any((self.region, self.province, self.district, self.date_from, self.date_to))

@@ -1,0 +1,46 @@
+import pickle
+import subprocess
+import sys
+
+from index.analysis import FoldedAnalyzer, SyllableAnalyzer, WordAnalyzer, terms
+from index.normalize import canonical, fold
+from index.schema import make_schema
+
+TEXT = "Đảng bộ TP. Thủ Đức có 24.317 đảng viên; Thành uỷ giữ gìn hoà bình (21-KL/TW)."
+
+
+def test_word_tokens_are_pyvi_words_lower_cased_in_canonical_spelling():
+    words = terms(WordAnalyzer(), TEXT)
+    assert "đảng_viên" in words and "thủ_đức" in words and "hòa_bình" in words
+    assert all(w == w.lower() for w in words)
+    assert ";" not in words and "(" not in words
+
+
+def test_offsets_are_true_to_the_source_text():
+    for analyzer, form in ((WordAnalyzer(), lambda s: canonical(s).replace(" ", "_")),
+                           (SyllableAnalyzer(), canonical), (FoldedAnalyzer(), lambda s: fold(canonical(s)))):
+        tokens = list(analyzer(TEXT, positions=True, chars=True))
+        assert tokens
+        for t in tokens:
+            assert form(TEXT[t.startchar:t.endchar]) == t.text
+
+
+def test_positions_run_in_order_per_granularity():
+    positions = [t.pos for t in SyllableAnalyzer()(TEXT, positions=True)]
+    assert positions == list(range(len(positions)))
+
+
+def test_folded_syllables_match_text_typed_without_diacritics():
+    assert terms(FoldedAnalyzer(), "Đảng viên") == terms(FoldedAnalyzer(), "dang vien") == ["dang", "vien"]
+
+
+def test_abbreviation_dot_is_not_part_of_the_term():
+    assert terms(SyllableAnalyzer(), "TP. Hồ Chí Minh")[:1] == ["tp"]
+
+
+def test_schema_pickles_and_loads_in_another_process():
+    """Whoosh stores the pickled schema in the index: it must load where __main__ is not ours."""
+    data = pickle.dumps(make_schema())
+    code = "import pickle,sys; s=pickle.loads(sys.stdin.buffer.read()); print(sorted(s.names())[0])"
+    out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, check=True)
+    assert out.stdout.strip() == b"author"

@@ -1,0 +1,97 @@
+"""The `vnsearch` command as a user runs it: a real process, a real index on disk."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import SEEDS, write_jsonl
+
+
+def vnsearch(*args, env_index=None, check=True):
+    import os
+
+    env = dict(os.environ)
+    if env_index:
+        env["VNSEARCH_INDEX"] = str(env_index)
+    out = subprocess.run([sys.executable, "-m", "webui.cli", *map(str, args)], capture_output=True, text=True,
+                         env=env, timeout=300)
+    if check and out.returncode != 0:
+        raise AssertionError(f"exit {out.returncode}: {out.stderr}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def cli_index(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "ix"
+    out = vnsearch("index", env_index=path)  # no PATH: the seeds; the index dir from $VNSEARCH_INDEX
+    assert "5 indexed, 0 updated, 0 unchanged, 0 skipped" in out.stderr
+    assert "docs/s" in out.stderr
+    return path
+
+
+def test_second_run_reports_everything_unchanged(cli_index):
+    out = vnsearch("index", str(SEEDS), "--index-dir", cli_index)
+    assert "0 indexed, 0 updated, 5 unchanged, 0 skipped" in out.stderr
+
+
+def test_search_prints_titles_and_marked_snippets(cli_index):
+    out = vnsearch("--index-dir", cli_index, "search", "Ngã Bảy")
+    assert "Thành phố Ngã Bảy: Tổng kết Điều lệ Đảng" in out.stdout
+    assert "[Ngã Bảy]" in out.stdout
+
+
+def test_search_json(cli_index):
+    out = vnsearch("search", "dang vien", "--json", "--limit", "3", "--index-dir", cli_index)
+    data = json.loads(out.stdout)
+    assert data["query"] == "dang vien" and data["total"] == 5 and len(data["hits"]) == 3
+    assert {"id", "title", "date", "source", "url", "score", "snippet"} <= set(data["hits"][0])
+    assert "<mark>" in data["hits"][0]["snippet"]
+
+
+def test_batch_prints_one_json_line_per_query(cli_index, tmp_path):
+    queries = tmp_path / "q.txt"
+    queries.write_text("Thủ Đức\n\nLê Quốc Phong\n", "utf-8")
+    out = vnsearch("search", "--batch", queries, "--index-dir", cli_index)
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["hits"][0]["id"] for line in lines] == ["002_7cfa0be5b48b213f", "003_44e163ab98d69cf3"]
+
+
+def test_bad_parameter_is_named(cli_index):
+    out = vnsearch("search", "x", "--limit", "500", "--index-dir", cli_index, check=False)
+    assert out.returncode == 2 and "--limit" in out.stderr
+
+
+def test_search_without_an_index_says_how_to_make_one(tmp_path):
+    out = vnsearch("search", "x", "--index-dir", tmp_path / "none", check=False)
+    assert out.returncode == 2 and "vnsearch index" in out.stderr
+
+
+def test_extract_prints_records(tmp_path):
+    out = vnsearch("extract", SEEDS / "004_d70c9f24cee2e267.txt")
+    record = json.loads(out.stdout)
+    assert record["id"] == "004_d70c9f24cee2e267" and record["author"] == "BẢO TOÀN"
+    assert record["date"] == "2024-01-30T08:03:00+07:00"
+
+
+def test_skipped_input_is_named_and_exit_status_is_one(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ok.txt").write_text("Tiêu đề\n\nNội dung về đảng viên.\n", "utf-8")
+    (folder / "utf16.txt").write_bytes("Bài UTF-16\n\nĐọc được.".encode("utf-16"))
+    (folder / "latin.txt").write_bytes("Bài đà: Hà Tây".encode("cp1258"))
+    (folder / "blob.txt").write_bytes(bytes(range(256)))
+    records = write_jsonl(tmp_path / "r.jsonl", [{"id": "r1", "body": "Một."}])
+    with records.open("a") as f:
+        f.write('{"id": "r2", "body": \n')
+    out = vnsearch("index", folder, records, "--index-dir", tmp_path / "ix", check=False)
+    assert out.returncode == 1
+    assert "3 indexed" in out.stderr and "3 skipped" in out.stderr
+    for name in ("latin.txt", "blob.txt", "r.jsonl:2"):
+        assert name in out.stderr
+
+
+def test_bad_map_is_refused(tmp_path):
+    out = vnsearch("index", "x.jsonl", "--map", "nonsense", "--index-dir", tmp_path / "ix", check=False)
+    assert out.returncode != 0 and "--map" in out.stderr

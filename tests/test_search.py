@@ -1,0 +1,106 @@
+import json
+import re
+
+import pytest
+
+from search.request import BadParameter, SearchRequest
+
+SEED_IDS = {"000_abc709b6f580d3e9", "001_b2fe4df160b6338f", "002_7cfa0be5b48b213f", "003_44e163ab98d69cf3",
+            "004_d70c9f24cee2e267"}
+
+
+def run(engine, q, **params):
+    return engine.search(SearchRequest.from_params({"q": q, **params}))
+
+
+def ids(result):
+    return [h.id for h in result.hits]
+
+
+@pytest.mark.parametrize("q", ["đảng viên", "dang vien", '"đảng viên"', "Đảng Viên", "đảng  viên?"])
+def test_party_member_in_any_spelling_finds_all_five_seeds(engine, q):
+    result = run(engine, q)
+    assert set(ids(result)) == SEED_IDS and result.total == 5 and not result.fallback
+
+
+def test_place_names_rank_their_article_first(engine):
+    assert ids(run(engine, "Ngã Bảy"))[0] == "004_d70c9f24cee2e267"
+    assert ids(run(engine, "Thủ Đức"))[0] == "002_7cfa0be5b48b213f"
+    assert ids(run(engine, "thu duc"))[0] == "002_7cfa0be5b48b213f"
+
+
+def test_a_person_is_found_only_where_named(engine):
+    assert ids(run(engine, "Lê Quốc Phong")) == ["003_44e163ab98d69cf3"]
+
+
+def test_quoted_phrase_must_stand_together(engine):
+    assert ids(run(engine, '"Nghị quyết Trung ương 4"')) == ["000_abc709b6f580d3e9"]
+    assert ids(run(engine, '"Trung ương 4 Nghị quyết"')) == []
+
+
+def test_excluded_word_removes_articles(engine):
+    assert set(ids(run(engine, "đảng viên -Ngã"))) == SEED_IDS - {"004_d70c9f24cee2e267"}
+    assert set(ids(run(engine, 'đảng viên -"Thủ Đức"'))) == SEED_IDS - {"002_7cfa0be5b48b213f"}
+
+
+def test_any_word_fallback_when_no_article_has_every_word(engine):
+    result = run(engine, "Ngã Bảy xyzzyq")
+    assert result.fallback and result.notices
+    assert ids(result)[0] == "004_d70c9f24cee2e267"
+
+
+def test_exact_diacritics_rank_above_a_folded_match(tmp_path):
+    from index.writer import index_articles
+    from search.engine import Engine
+    from tests.conftest import write_jsonl
+
+    records = write_jsonl(tmp_path / "r.jsonl", [
+        {"id": "collision", "title": "Tin sáng", "body": "Người đang viện dẫn số liệu, đang viện lý do."},
+        {"id": "exact", "title": "Tin chiều", "body": "Chi bộ kết nạp đảng viên mới."},
+    ])
+    index_articles([records], tmp_path / "ix", workers=1)
+    with Engine(tmp_path / "ix") as engine:
+        assert ids(run(engine, "dang vien")) == ["exact", "collision"]
+
+
+@pytest.mark.parametrize("q", ['"', '"""', "(", ")", "-", "- -", "*", "?", "AND", "OR NOT", "\x00", "\ud800",
+                               "đảng viên\x00", "a" * 10_000, "Ngã Bảy " * 500, "-đảng", '"đảng viên', "::", "\\"])
+def test_malformed_queries_never_raise(engine, q):
+    result = run(engine, q)
+    assert result.total >= 0
+
+
+def test_overlong_query_is_cut_with_a_notice(engine):
+    result = run(engine, "đảng viên " * 200)
+    assert len(result.query) <= 256 and result.notices
+
+
+def test_snippet_marks_query_words_and_escapes_article_text(engine):
+    result = run(engine, "Thủ Đức")
+    snippet = result.hits[0].snippet
+    assert "<mark>Thủ Đức</mark>" in snippet
+    assert not re.search(r"<(?!/?mark>)", snippet)
+
+
+def test_json_result_shape(engine):
+    data = json.loads(json.dumps(run(engine, "đảng viên", limit="2").as_dict()))
+    assert {"query", "total", "page", "took_ms", "hits", "facets"} <= set(data)
+    assert data["total"] == 5 and len(data["hits"]) == 2
+    assert {"id", "title", "date", "source", "url", "score", "snippet", "locality"} <= set(data["hits"][0])
+
+
+def test_pages_do_not_overlap(engine):
+    first = ids(run(engine, "đảng viên", limit="2"))
+    second = ids(run(engine, "đảng viên", limit="2", page="2"))
+    assert first and second and not set(first) & set(second)
+
+
+@pytest.mark.parametrize("params, name", [
+    ({"page": "0"}, "page"), ({"page": "x"}, "page"), ({"limit": "101"}, "limit"), ({"limit": "-1"}, "limit"),
+    ({"from": "2023-13-01"}, "from"), ({"to": "hôm qua"}, "to"), ({"sort": "random"}, "sort"),
+    ({"from": "2024-01-01", "to": "2023-01-01"}, "to"),
+])
+def test_bad_parameters_are_named(params, name):
+    with pytest.raises(BadParameter) as e:
+        SearchRequest.from_params({"q": "x", **params})
+    assert e.value.name == name

@@ -1,0 +1,99 @@
+import subprocess
+import sys
+
+import pytest
+from whoosh import index as whoosh_index
+
+from index.writer import IndexUnavailable, index_articles, known_hashes
+from tests.conftest import SEEDS, write_jsonl
+
+
+def _records(tmp_path, bodies):
+    return write_jsonl(tmp_path / "records.jsonl",
+                       [{"id": f"a{i}", "title": f"Bài {i}", "body": body} for i, body in enumerate(bodies)])
+
+
+def test_rerun_on_unchanged_input_changes_nothing(copy_of_seeds_index):
+    summary = index_articles([SEEDS], copy_of_seeds_index, workers=1)
+    assert (summary.indexed, summary.updated, summary.unchanged, summary.skipped) == (0, 0, 5, 0)
+
+
+def test_changed_article_is_updated_in_place(tmp_path):
+    ix_dir = tmp_path / "ix"
+    index_articles([_records(tmp_path, ["Đảng viên họp chi bộ.", "Nông dân thu hoạch lúa."])], ix_dir, workers=1)
+    summary = index_articles([_records(tmp_path, ["Đảng viên họp chi bộ.", "Ngư dân ra khơi đánh cá."])], ix_dir,
+                             workers=1)
+    assert (summary.indexed, summary.updated, summary.unchanged) == (0, 1, 1)
+    ix = whoosh_index.open_dir(str(ix_dir))
+    assert ix.doc_count() == 2
+    with ix.searcher() as s:
+        assert s.document(id="a1")["body"] == "Ngư dân ra khơi đánh cá."
+
+
+def test_rebuild_starts_afresh(tmp_path):
+    ix_dir = tmp_path / "ix"
+    index_articles([_records(tmp_path, ["Một.", "Hai."])], ix_dir, workers=1)
+    write_jsonl(tmp_path / "other.jsonl", [{"id": "x", "body": "Ba."}])
+    summary = index_articles([tmp_path / "other.jsonl"], ix_dir, rebuild=True, workers=1)
+    assert summary.indexed == 1
+    assert set(known_hashes(whoosh_index.open_dir(str(ix_dir)))) == {"x"}
+
+
+def test_bad_input_is_reported_and_the_rest_indexed(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Bài tốt về đảng viên\n\nNội dung bài tốt.\n", "utf-8")
+    (folder / "bad.txt").write_bytes(b"\x00\x01\x02binary")
+    reported = []
+    summary = index_articles([folder], tmp_path / "ix", workers=1, report=reported.append)
+    assert summary.indexed == 1 and summary.skipped == 1
+    assert "bad.txt" in str(reported[0])
+
+
+def test_parallel_workers_index_the_same_as_one_process(tmp_path):
+    bodies = [f"Bài số {i}: Hội đồng nhân dân tỉnh họp kỳ thứ {i}, bàn về hòa bình và thủy lợi." for i in range(80)]
+    records = _records(tmp_path, bodies)
+    index_articles([records], tmp_path / "one", workers=1)
+    index_articles([records], tmp_path / "two", workers=2)
+    lexicons = []
+    for name in ("one", "two"):
+        with whoosh_index.open_dir(str(tmp_path / name)).reader() as r:
+            lexicons.append(sorted(r.field_terms("text")))
+    assert lexicons[0] == lexicons[1] and "hòa_bình" in lexicons[0]
+
+
+def test_a_second_indexer_waits_for_the_lock_then_says_so(copy_of_seeds_index):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from whoosh import index; "
+         "w = index.open_dir(sys.argv[1]).writer(); print('locked', flush=True); time.sleep(30)",
+         str(copy_of_seeds_index)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(IndexUnavailable, match="locked by another"):
+            index_articles([SEEDS], copy_of_seeds_index, workers=1, rebuild=True, lock_timeout=0.5)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert len(known_hashes(whoosh_index.open_dir(str(copy_of_seeds_index)))) == 5
+
+
+def test_a_failed_run_leaves_the_last_commit_readable(copy_of_seeds_index, tmp_path):
+    records = write_jsonl(tmp_path / "r.jsonl", [{"id": f"n{i}", "body": "Văn bản mới."} for i in range(3)])
+    class Boom(Exception):
+        pass
+
+    def report(problem):
+        raise Boom
+
+    write_jsonl(tmp_path / "z_bad.jsonl", [{"title": "no id"}])
+    with pytest.raises(Boom):
+        index_articles([records, tmp_path / "z_bad.jsonl"], copy_of_seeds_index, workers=1, rebuild=True,
+                       report=report)
+    assert len(known_hashes(whoosh_index.open_dir(str(copy_of_seeds_index)))) == 5
+
+
+def test_an_unwritable_index_directory_gives_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(IndexUnavailable, match="cannot write the index"):
+        index_articles([SEEDS], blocker / "ix", workers=1)
