@@ -16,7 +16,7 @@ from index.analysis import WordAnalyzer, terms
 from index.schema import NO_VALUE
 from index.writer import open_index
 from search import ranking
-from search.facets import UNKNOWN, facets
+from search.facets import COLUMNS, UNKNOWN, FacetColumns, facets
 from search.query import parse
 from search.request import BadParameter
 from search.snippets import Highlighter, highlight, snippet
@@ -85,6 +85,7 @@ class Engine:
         self._index = open_index(index_dir)
         self._searcher = self._index.searcher()
         self._vocabulary = None
+        self._columns = None
         self._lock = threading.Lock()
 
     def searcher(self):
@@ -94,6 +95,12 @@ class Engine:
                 self._searcher = self._searcher.refresh()
                 self._vocabulary = None
             return self._searcher
+
+    def facet_columns(self, searcher):
+        with self._lock:
+            if self._columns is None or self._columns.reader is not searcher.reader():
+                self._columns = FacetColumns(searcher.reader(), COLUMNS)
+            return self._columns
 
     def vocabulary(self, searcher):
         with self._lock:
@@ -148,36 +155,36 @@ class Engine:
         result = SearchResult(query=parsed.text, total=0, page=request.page, limit=request.limit, took_ms=0.0,
                               hits=[], notices=list(parsed.notices))
         if parsed.empty:
-            if request.q.strip() and not parsed.text.strip("\"- "):
+            if request.q.strip():
                 result.notices.append("Truy vấn không có từ nào để tìm.")
-            base = filter_q if (filter_q is not None and request.q.strip() == "") else None
-            if base is None:
-                result.took_ms = round((time.perf_counter() - started) * 1000, 1)
+            if filter_q is None or request.q.strip():
+                result.took_ms = _since(started)
                 return result
-            matcher, rank = base, base
+            rank, matched = Q.Every(), _docnums(searcher, Q.Every(), filter_q)  # browsing by filters alone
         else:
             matcher = ranking.required(parsed)
             reading = self.vocabulary(searcher).reading(parsed.words) if parsed.folded else ()
             words = terms(_WORDS, parsed.free_text) if parsed.free_text and not parsed.folded else []
-            rank = ranking.ranked(matcher, parsed, words, reading)
-            if _count(searcher, matcher, filter_q) == 0:
+            matched = _docnums(searcher, matcher, filter_q)
+            if not matched and len(parsed.words) > 1:
                 fallback = ranking.any_word(parsed)
-                if fallback is not None and len(parsed.words) > 1 and _count(searcher, fallback, filter_q):
+                matched = _docnums(searcher, fallback, filter_q)
+                if matched:
                     result.fallback = True
                     result.notices.append("Không có bài nào chứa tất cả các từ; đây là các bài chứa một phần.")
                     matcher = fallback
-                    rank = ranking.ranked(fallback, parsed, words, reading)
-                else:
-                    result.suggestion = self.vocabulary(searcher).suggest(parsed)
+            if not matched:
+                result.suggestion = self.vocabulary(searcher).suggest(parsed)
+            rank = ranking.ranked(matcher, parsed, words, reading)
         highlighter = Highlighter.for_syllables(parsed.words + [s for p in parsed.phrases for s in p])
-        page = _page(searcher, rank, filter_q, request)
-        result.total = page.total
-        result.hits = [self._hit(hit, highlighter) for hit in page]
+        if matched:
+            page = _page(searcher, rank, matched, request)
+            result.total = len(matched)
+            result.hits = [self._hit(hit, highlighter) for hit in page]
         if with_facets:
-            docnums = _docnums(searcher, matcher, filter_q)
-            result.facets = facets(searcher, docnums, request)
+            result.facets = facets(self.facet_columns(searcher), matched, request)
         result.filters = {k: v for k, v in request.params() if k not in ("q", "page", "limit", "sort")}
-        result.took_ms = round((time.perf_counter() - started) * 1000, 1)
+        result.took_ms = _since(started)
         return result
 
     def _hit(self, hit, highlighter):
@@ -200,21 +207,22 @@ class Engine:
         return fields
 
 
-def _count(searcher, q, filter_q):
-    return len(_docnums(searcher, q, filter_q))
+def _since(started):
+    return round((time.perf_counter() - started) * 1000, 1)
 
 
 def _docnums(searcher, q, filter_q):
-    """The matching documents, unscored: for counts and facets."""
+    """The matching documents, unscored: for the total and the facet counts."""
     found = set(searcher.docs_for_query(q))
-    if filter_q is not None:
+    if filter_q is not None and found:
         found &= set(searcher.docs_for_query(filter_q))
     return found
 
 
-def _page(searcher, q, filter_q, request):
+def _page(searcher, q, matched, request):
+    """One page of hits among `matched`, by score or by date."""
     sortedby = reverse = None
     if request.sort != "relevance":
         sortedby, reverse = "date", request.sort == "newest"
-    return searcher.search_page(q, request.page, pagelen=request.limit, filter=filter_q,
+    return searcher.search_page(q, request.page, pagelen=request.limit, filter=matched,
                                 sortedby=sortedby, reverse=reverse or False)

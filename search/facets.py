@@ -31,15 +31,19 @@ class FacetValue:
         return asdict(self)
 
 
-def count_columns(searcher, docnums, names):
-    """{column name: Counter of values} over `docnums`, read from the sortable columns."""
-    reader = searcher.reader()
-    columns = {name: reader.column_reader(name) for name in names}
-    counts = {name: Counter() for name in names}
-    for n in docnums:
-        for name, column in columns.items():
-            counts[name][column[n]] += 1
-    return counts
+class FacetColumns:
+    """Every document's facet values, read once per index reader, so counting is a dictionary pass."""
+
+    def __init__(self, reader, names):
+        self.reader = reader
+        self.values = {}
+        for name in names:
+            column = reader.column_reader(name)
+            self.values[name] = [column[n] for n in range(reader.doc_count_all())]
+
+    def count(self, docnums):
+        """{column name: Counter of values} over `docnums`."""
+        return {name: Counter(values[n] for n in docnums) for name, values in self.values.items()}
 
 
 def _same(a, b):
@@ -151,10 +155,10 @@ class DateFacet:
 
 
 FACETS = (RegionFacet, DateFacet)
+COLUMNS = tuple(c for facet in FACETS for c in facet.columns)
 
 
-def facets(searcher, docnums, request):
-    """{facet name: [FacetValue]} for the matching `docnums`."""
-    names = [c for facet in FACETS for c in facet.columns]
-    counts = count_columns(searcher, docnums, names)
+def facets(columns, docnums, request):
+    """{facet name: [FacetValue]} for the matching `docnums`, given the reader's FacetColumns."""
+    counts = columns.count(docnums)
     return {facet.name: facet(request, counts).values() for facet in FACETS}
