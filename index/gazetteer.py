@@ -109,6 +109,9 @@ PROVINCE_ALIASES = {
 FORMER_DISTRICTS = {
     "Hồ Chí Minh": ("Quận 2", "Quận 9"),
     "Quảng Ninh": ("Hoành Bồ",),
+    "Hòa Bình": ("Kỳ Sơn",),
+    "Nghệ An": ("Cửa Lò",),
+    "Nam Định": ("Mỹ Lộc",),
     "Cao Bằng": ("Trà Lĩnh", "Thông Nông", "Phục Hòa", "Quảng Uyên"),
     "Hà Tĩnh": ("Kỳ Anh", "Lộc Hà"),
     "Tiền Giang": ("Cai Lậy",),

@@ -29,23 +29,25 @@ PART_WEIGHT = {"title": 2.0, "lead": 1.5, "body": 1.0}
 # Least confidence to name a province; below it the extractor abstains.
 MIN_CONFIDENCE = 0.3
 
-_PROVINCE, _DISTRICT = "province", "district"
+# A _TOWN type word ("thành phố", "quận", "thị xã") cannot name a unit that is
+# still a rural district: "thành phố Trùng Khánh" is in China, not Cao Bằng.
+_PROVINCE, _DISTRICT, _TOWN = "province", "district", "town"
 # Type words before a name and what they introduce; an empty set makes the name
-# something else: a ward, a street, a river, a power plant.
+# something else: a ward, a street, a river, a power plant, a home town.
 _TYPE_WORDS = {
     "tỉnh": {_PROVINCE},
     "tỉnh ủy": {_PROVINCE},
     "thủ đô": {_PROVINCE},
-    "thành phố": {_PROVINCE, _DISTRICT},
-    "tp": {_PROVINCE, _DISTRICT},
-    "thành ủy": {_PROVINCE, _DISTRICT},
+    "thành phố": {_PROVINCE, _TOWN},
+    "tp": {_PROVINCE, _TOWN},
+    "thành ủy": {_PROVINCE, _TOWN},
     "huyện": {_DISTRICT},
-    "quận": {_DISTRICT},
-    "thị xã": {_DISTRICT},
-    "tx": {_DISTRICT},
+    "quận": {_TOWN},
+    "thị xã": {_TOWN},
+    "tx": {_TOWN},
     "huyện ủy": {_DISTRICT},
-    "quận ủy": {_DISTRICT},
-    "thị ủy": {_DISTRICT},
+    "quận ủy": {_TOWN},
+    "thị ủy": {_TOWN},
     "xã": set(),
     "phường": set(),
     "thị trấn": set(),
@@ -60,6 +62,7 @@ _TYPE_WORDS = {
     "sông": set(),
     "bến xe": set(),
     "thủy điện": set(),
+    "quê": set(),  # a person's home town says little about where the news is
 }
 # Words that make the capitalised name after them a person's.
 _PERSON_TITLES = (
@@ -71,13 +74,15 @@ _SURNAMES = (
     "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đinh Đào Trương Lương Lưu "
     "Tô Tạ Đoàn Vương Chu Quách Triệu Mạc Phùng Thân Kiều Khổng Văn Thị Hữu Đình Công Quốc Đức Ngọc Xuân"
 )
+# Names that count only after a type word: "Hồ Chí Minh" alone is the President
+# far more often than the city; "HCM" and "HN" alone are tickers and initials.
+_NEEDS_TYPE = ("Hồ Chí Minh", "HCM", "HN")
 # Capitalised phrases that contain a place name but are something else.
 _NOT_PLACES = ("Thái Bình Dương",)
 
 _SPLIT = re.compile(r"(\W+)")
 _NAME_GAP = re.compile(r"\s+|\s*[-–]\s*")
 _TYPE_GAP = re.compile(r"\s*\.?\s*")
-_LOCATOR_GAP = re.compile(r".*\(\s*")
 _TAG = re.compile(r"\s*(?:\(([^()\n]{2,40})\)|([^\s()]{2,30}))\s*[-–—]")
 _LOOKALIKES = ("\u00d0", "\u0189", "\u00f0")
 
@@ -147,15 +152,12 @@ class _Lexicon:
             for name in (province.name, *gazetteer.PROVINCE_ALIASES.get(province.name, ())):
                 for key in _spellings(name):
                     entries[key]["provinces"].append(province)
-                    # "Hồ Chí Minh" alone is the President far more often than the city.
-                    entries[key]["needs_type"] = name == "Hồ Chí Minh"
+                    entries[key]["needs_type"] = name in _NEEDS_TYPE
         for district in gazetteer.districts():
             numbered = district.name[-1].isdigit()  # "quận 1" is written in lower case too
             for key in _spellings(district.name):
                 entries[key]["districts"].append(district)
                 entries[key]["cased"] = not numbered
-            if numbered:
-                entries[("q", district.name.split()[-1])]["districts"].append(district)
         self.names = {
             key: _Entry(
                 province=e["provinces"][0] if e["provinces"] else None,
@@ -253,6 +255,11 @@ def _after_person(text, i):
     return text.capitalised(i - 1) and text.words[i - 1].lower() in lexicon.surnames
 
 
+def _is_locator(text, i, length):
+    """True for a province named in parentheses after a place: "Cửa Lò (Nghệ An)", "(Kỳ Sơn, Hòa Bình)"."""
+    return "(" in _gap(text, i - 1) or _gap(text, i + length - 1).startswith(")")
+
+
 def _hits_of(text, i, length, entry, weight):
     """The evidence one matched name gives."""
     if entry.not_place:
@@ -263,12 +270,16 @@ def _hits_of(text, i, length, entry, weight):
         label = text.surface(start, i + length)
         if _PROVINCE in kinds and entry.province:
             return [_Hit(entry.province, TYPED_PROVINCE * weight, f"{label} (type word")], []
-        if _DISTRICT in kinds and entry.districts:
-            hits = [_Hit(d.province, TYPED_DISTRICT * weight, f"{label} (district", d) for d in entry.districts]
+        districts = [d for d in entry.districts if _DISTRICT in kinds or (_TOWN in kinds and d.kind != "Huyện")]
+        if districts:
+            hits = [_Hit(d.province, TYPED_DISTRICT * weight, f"{label} (district", d) for d in districts]
             return (hits, []) if len(hits) == 1 else ([], hits)
         return [], []
     if entry.province and not entry.needs_type and not _after_person(text, i):
-        return [_Hit(entry.province, BARE_PROVINCE * weight, f"{text.surface(i, i + length)} (name")], []
+        name = text.surface(i, i + length)
+        if _is_locator(text, i, length):
+            return [_Hit(entry.province, TYPED_PROVINCE * weight, f"({name}) (locator")], []
+        return [_Hit(entry.province, BARE_PROVINCE * weight, f"{name} (name")], []
     if len(entry.districts) == 1 and not entry.cased:
         d = entry.districts[0]
         return [_Hit(d.province, TYPED_DISTRICT * weight, f"{text.surface(i, i + length)} (district", d)], []

@@ -10,6 +10,7 @@ import unicodedata
 # Lookalike letters that appear in scraped Vietnamese text: Icelandic eth and
 # African D instead of Vietnamese Đ.
 _LOOKALIKES = str.maketrans({"\u00d0": "Đ", "\u0189": "Đ", "\u00f0": "đ"})
+_HAS_LOOKALIKE = re.compile("[\u00d0\u0189\u00f0]")
 
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 
@@ -53,7 +54,9 @@ def nfc(text):
     """Compose text to NFC and replace lookalike letters with Vietnamese Đ/đ."""
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    return text.translate(_LOOKALIKES)
+    if _HAS_LOOKALIKE.search(text):
+        text = text.translate(_LOOKALIKES)
+    return text
 
 
 def new_style(text):

@@ -16,6 +16,7 @@ from index.analysis import WordAnalyzer, terms
 from index.schema import NO_VALUE
 from index.writer import open_index
 from search import ranking
+from search.abbreviations import expand
 from search.facets import COLUMNS, UNKNOWN, FacetColumns, facets
 from search.query import parse
 from search.request import BadParameter
@@ -176,7 +177,8 @@ class Engine:
             if not matched:
                 result.suggestion = self.vocabulary(searcher).suggest(parsed)
             rank = ranking.ranked(matcher, parsed, words, reading)
-        highlighter = Highlighter.for_syllables(parsed.words + [s for p in parsed.phrases for s in p])
+        highlighter = Highlighter.for_syllables(parsed.all_syllables() + [s for u in expand(parsed.words)
+                                                                          if isinstance(u, list) for f in u for s in f])
         if matched:
             page = _page(searcher, rank, matched, request)
             result.total = len(matched)

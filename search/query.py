@@ -49,10 +49,14 @@ class ParsedQuery:
     def empty(self):
         return not (self.words or self.phrases)
 
+    def all_syllables(self):
+        """The syllables a result is looked for with: free words and phrases (for highlighting)."""
+        return self.words + [s for p in self.phrases for s in p]
+
     @property
     def folded(self):
         """True when nothing in the query carries a diacritic: the user typed without them."""
-        every = self.words + [s for p in self.phrases for s in p]
+        every = self.all_syllables()
         return bool(every) and not any(s.accented for s in every)
 
 

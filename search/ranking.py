@@ -11,6 +11,7 @@ typed without marks in folded form). Among those, scores rise for
 from whoosh import query as Q
 
 from index.schema import TEXT_FIELDS, TITLE_FIELDS
+from search.abbreviations import expand
 
 EXACT = 1  # Whoosh's slop: 1 is "next to each other"
 NEAR = 3
@@ -47,9 +48,16 @@ def word_clause(word, boost=WORD_BOOST):
     return Q.Or([Q.Term(f, word) for f in _fields("words")], boost=boost)
 
 
+def unit_clause(unit):
+    """A query syllable, or an abbreviation: any of its equivalent forms, each as a phrase."""
+    if isinstance(unit, list):
+        return Q.Or([phrase_clause(form) for form in unit])
+    return syllable_clause(unit)
+
+
 def required(parsed):
-    """What a result must contain: every word, every phrase, none of the excluded."""
-    clauses = [syllable_clause(s) for s in parsed.words]
+    """What a result must contain: every word (or an equivalent form), every phrase, none of the excluded."""
+    clauses = [unit_clause(u) for u in expand(parsed.words)]
     clauses += [phrase_clause(p, slop=EXACT) for p in parsed.phrases]
     return _without(Q.And(clauses) if len(clauses) > 1 else clauses[0], parsed)
 
@@ -58,7 +66,7 @@ def any_word(parsed):
     """The fallback: at least one of the words (phrases still required as phrases)."""
     if not parsed.words:
         return None
-    some = Q.Or([syllable_clause(s) for s in parsed.words])
+    some = Q.Or([unit_clause(u) for u in expand(parsed.words)])
     if parsed.phrases:
         some = Q.And([some] + [phrase_clause(p, slop=EXACT) for p in parsed.phrases])
     return _without(some, parsed)
