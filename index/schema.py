@@ -23,10 +23,10 @@ def make_schema():
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
         content_hash=ID(stored=True, sortable=True),
-        title=TEXT(analyzer=WordAnalyzer(), stored=True, field_boost=TITLE_BOOST),
+        title=TEXT(analyzer=WordAnalyzer(), stored=True, field_boost=TITLE_BOOST, phrase=False),
         title_syl=TEXT(analyzer=SyllableAnalyzer(), field_boost=TITLE_BOOST),
         title_fold=TEXT(analyzer=FoldedAnalyzer(), field_boost=TITLE_BOOST),
-        text=TEXT(analyzer=WordAnalyzer()),
+        text=TEXT(analyzer=WordAnalyzer(), phrase=False),  # phrases are matched on syllables
         text_syl=TEXT(analyzer=SyllableAnalyzer()),
         text_fold=TEXT(analyzer=FoldedAnalyzer()),
         lead=STORED,
