@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ from index.dates import parse_date
 from index.normalize import nfc
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
+# JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 text can hold.
+_LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 RECORD_FIELDS = ("id", "title", "sapo", "body", "date", "url", "source", "author", "category", "province", "locality")
 
 
@@ -92,7 +95,7 @@ class FieldMap:
         value = record.get(self.names.get(name, name))
         if value is None:
             return None
-        return nfc(value.strip()) if isinstance(value, str) else value
+        return nfc(_LONE_SURROGATES.sub("\ufffd", value.strip())) if isinstance(value, str) else value
 
 
 def decode(data):

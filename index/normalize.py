@@ -17,8 +17,9 @@ _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 # "oa", "oe", "uy" at the end of a syllable: the old style puts the tone on the
 # second vowel (hoà, thuỷ), the new style on the first (hòa, thủy). With a
 # final consonant (hoàng, thuyết) both styles agree.
-_OLD_STYLE = re.compile(r"(?<![qQ])([oOuU])([aAeEyY])([\u0300\u0301\u0303\u0309\u0323])(?![^\W\d_])")
-_NEW_STYLE = re.compile(r"(?<![qQ])([oOuU])([\u0300\u0301\u0303\u0309\u0323])([aAeEyY])(?![^\W\d_])")
+_END = r"(?![^\W\d_]|[\u0300-\u036f])"  # the syllable ends here: no letter and no further mark follows
+_OLD_STYLE = re.compile(r"(?<![qQ])([oOuU])([aAeEyY])([\u0300\u0301\u0303\u0309\u0323])" + _END)
+_NEW_STYLE = re.compile(r"(?<![qQ])([oOuU])([\u0300\u0301\u0303\u0309\u0323])([aAeEyY])" + _END)
 _PAIRS = {"o": "ae", "u": "y"}
 
 
@@ -47,7 +48,8 @@ def _restyle(text, pattern, replace):
     restyled = pattern.sub(replace, decomposed)
     if restyled == decomposed:
         return text
-    return unicodedata.normalize("NFC", restyled)
+    restyled = unicodedata.normalize("NFC", restyled)
+    return restyled if len(restyled) == len(text) else text  # offsets must stay true
 
 
 def nfc(text):

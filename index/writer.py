@@ -176,8 +176,12 @@ class _Writer:
         self.writer, self.pending = None, 0
 
     def cancel(self):
+        """Drop the uncommitted batch; the last commit stays what readers see."""
         if self.writer is not None:
-            self.writer.cancel()
+            try:
+                self.writer.cancel()
+            except Exception:  # a commit that failed half-way has already closed the writer
+                pass
         self.writer = None
 
 

@@ -179,10 +179,9 @@ class Engine:
             rank = ranking.ranked(matcher, parsed, words, reading)
         highlighter = Highlighter.for_syllables(parsed.all_syllables() + [s for u in expand(parsed.words)
                                                                           if isinstance(u, list) for f in u for s in f])
-        if matched:
-            page = _page(searcher, rank, matched, request)
-            result.total = len(matched)
-            result.hits = [self._hit(hit, highlighter) for hit in page]
+        result.total = len(matched)
+        if (request.page - 1) * request.limit < len(matched):  # Whoosh would repeat the last page instead
+            result.hits = [self._hit(hit, highlighter) for hit in _page(searcher, rank, matched, request)]
         if with_facets:
             result.facets = facets(self.facet_columns(searcher), matched, request)
         result.filters = {k: v for k, v in request.params() if k not in ("q", "page", "limit", "sort")}

@@ -89,6 +89,11 @@ def test_json_result_shape(engine):
     assert {"id", "title", "date", "source", "url", "score", "snippet", "locality"} <= set(data["hits"][0])
 
 
+def test_a_page_past_the_last_is_empty(engine):
+    result = run(engine, "đảng viên", page="9")
+    assert result.total == 5 and result.hits == []
+
+
 def test_pages_do_not_overlap(engine):
     first = ids(run(engine, "đảng viên", limit="2"))
     second = ids(run(engine, "đảng viên", limit="2", page="2"))

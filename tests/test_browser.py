@@ -1,0 +1,200 @@
+"""The page in a real browser: the app served by waitress, driven by Playwright with Debian's Chromium.
+
+Screenshots of the results page (desktop 1280 px and phone 375 px) go to artifacts/ (git-ignored).
+"""
+
+import os
+import re
+import threading
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+def _unavailable(reason):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests cannot run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def playwright_module():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    if not os.access(CHROMIUM, os.X_OK):
+        _unavailable(f"{CHROMIUM} is missing")
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def server(seeds_index):
+    """The real app under waitress on 127.0.0.1, on a free port, in a background thread."""
+    from waitress.server import create_server
+
+    from webui.app import create_app
+
+    app = create_app({"INDEX_DIR": str(seeds_index)})
+    srv = create_server(app, host="127.0.0.1", port=0, threads=4, ident="vnsearch-test")
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.effective_port}"
+    srv.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_module):
+    with playwright_module() as p:
+        try:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        except Exception as e:  # a broken install: the same rule as a missing one
+            _unavailable(f"chromium does not start: {e}")
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.problems = problems
+    yield page
+    context.close()
+
+
+def query_of(url):
+    return parse_qs(urlsplit(url).query)
+
+
+def test_search_facet_back_and_article(server, page):
+    page.goto(server + "/")
+    assert page.title().startswith("Tìm tin tức")
+    box = page.locator("#q")
+    box.fill("dang vien")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q=dang\+vien$"))
+
+    hits = page.locator("ol.hits > li")
+    assert hits.count() == 5
+    assert page.locator(".snippet mark").count() > 0
+    assert page.locator(".hit-title mark").first.inner_text().lower() in ("đảng viên", "đảng")
+    assert "5 kết quả" in page.locator(".results-stats").inner_text()
+    region_counts = page.locator("#facet-region ~ .facet-list .count").all_inner_texts()
+    assert sum(int(c) for c in region_counts if c.strip()) > 0
+
+    # a province facet narrows the list and the counts, and the URL says so
+    page.locator(".facet-link", has_text="Hồ Chí Minh").first.click()
+    page.wait_for_url(re.compile(r"province="))
+    assert query_of(page.url) == {"q": ["dang vien"], "province": ["Hồ Chí Minh"]}
+    assert hits.count() == 1
+    assert "Thủ Đức" in hits.first.inner_text()
+    assert "1 kết quả" in page.locator(".results-stats").inner_text()
+    selected = page.locator(".facet-link.selected")
+    assert selected.count() >= 1 and selected.first.get_attribute("aria-current") == "true"
+    assert page.locator(".chip-active", has_text="Hồ Chí Minh").count() == 1
+    assert [int(c) for c in page.locator("#facet-region ~ .facet-list .count").all_inner_texts()] == [1, 1, 1]
+
+    # Back returns the earlier results
+    page.go_back()
+    page.wait_for_url(re.compile(r"/search\?q=dang\+vien$"))
+    assert hits.count() == 5
+
+    # sorting is a link too
+    page.get_by_role("link", name="Mới nhất").click()
+    page.wait_for_url(re.compile(r"sort=newest"))
+    assert "Ngã Bảy" in hits.first.inner_text()
+
+    # open an article: clean text, the query marked, a way back
+    page.locator(".hit-title a").first.click()
+    page.wait_for_url(re.compile(r"/article/"))
+    assert page.locator("h1.article-title").inner_text()
+    assert page.locator(".article-body p").count() >= 2
+    assert page.locator(".article-body mark, .lead mark, h1 mark").count() > 0
+    page.locator(".back-link").click()
+    page.wait_for_url(re.compile(r"/search\?"))
+    assert query_of(page.url)["sort"] == ["newest"]
+    assert not [p for p in page.problems if "Content Security Policy" in p or "Refused" in p], page.problems
+
+
+def test_keyboard_skip_link_and_search_box(server, page):
+    page.goto(server + "/search?q=Th%E1%BB%A7+%C4%90%E1%BB%A9c")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    box = page.locator(".skip-link").bounding_box()
+    assert box and box["y"] >= 0 and box["height"] > 10  # visible once focused
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "q":
+            break
+    assert page.evaluate("document.activeElement.id") == "q"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # a visible focus ring
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Ngã Bảy")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"q=Ng%C3%A3\+B%E1%BA%A3y"))
+    assert "Ngã Bảy" in page.locator("ol.hits > li").first.inner_text()
+
+    # "/" jumps to the search box from anywhere on the page
+    page.locator("body").click(position={"x": 5, "y": 600})
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+
+
+def test_date_form_and_clearing_filters(server, page):
+    page.goto(server + "/search?q=dang+vien")
+    page.fill("#date-from", "2024-01-01")
+    page.fill("#date-to", "2024-12-31")
+    page.locator(".date-form button").click()
+    page.wait_for_url(re.compile(r"from=2024-01-01"))
+    assert query_of(page.url) == {"q": ["dang vien"], "from": ["2024-01-01"], "to": ["2024-12-31"]}
+    assert page.locator("ol.hits > li").count() == 2
+    page.locator(".active-filters .clear-filters").click()
+    page.wait_for_url(re.compile(r"/search\?q=dang\+vien$"))
+    assert page.locator("ol.hits > li").count() == 5
+
+
+def test_screenshots_desktop_and_phone(server, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name, width, height in (("desktop", 1280, 900), ("phone", 375, 812)):
+        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                      locale="vi-VN", color_scheme="light")
+        page = context.new_page()
+        page.goto(server + "/search?q=dang+vien")
+        assert page.locator("ol.hits > li").count() == 5
+        # nothing wider than the screen: no sideways scrolling on a phone
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(ARTIFACTS / f"results-{name}.png"), full_page=True)
+        if name == "phone":
+            # the filters come after the results, reachable by a link
+            results = page.locator(".results").bounding_box()
+            filters = page.locator("#filters").bounding_box()
+            assert filters["y"] > results["y"]
+            assert page.locator(".to-filters").is_visible()
+        else:
+            results = page.locator(".results").bounding_box()
+            filters = page.locator("#filters").bounding_box()
+            assert filters["x"] < results["x"]  # a sidebar beside the results
+            assert not page.locator(".to-filters").is_visible()
+        page.goto(server + "/")
+        page.screenshot(path=str(ARTIFACTS / f"home-{name}.png"), full_page=True)
+        page.goto(server + "/article/002_7cfa0be5b48b213f?q=Th%E1%BB%A7+%C4%90%E1%BB%A9c")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(ARTIFACTS / f"article-{name}.png"), full_page=True)
+        context.close()
+    assert (ARTIFACTS / "results-desktop.png").stat().st_size > 10_000
+    assert (ARTIFACTS / "results-phone.png").stat().st_size > 10_000
