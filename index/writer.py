@@ -10,6 +10,7 @@
   commits once, at the end, so the old index stays whole until then.
 """
 
+import gc
 import gzip
 import multiprocessing
 import os
@@ -154,11 +155,18 @@ class _Writer:
         self.pending = 0
 
     def _open(self):
+        failure = None
         try:
             self.writer = self.ix.writer(timeout=self.lock_timeout, delay=0.25, limitmb=LIMIT_MB)
         except whoosh_index.LockError:
             raise IndexUnavailable(f"the index in {self.ix.storage.folder} is locked by another `vnsearch index`; "
-                             f"waited {self.lock_timeout:g} s (try again when it has finished)") from None
+                                   f"waited {self.lock_timeout:g} s (try again when it has finished)") from None
+        except OSError as e:
+            failure = e.strerror or str(e)
+        if failure:
+            # A writer that failed half-way holds the lock until it is collected: free it before reporting.
+            gc.collect()
+            raise OSError(failure)
 
     def write(self, fields, new):
         if self.writer is None:
@@ -217,6 +225,7 @@ def index_articles(paths, index_dir, fields=None, rebuild=False, workers=None, l
     workers = workers or os.cpu_count() or 1
     pool = _pool(workers) if workers > 1 else None
     seen = set()
+    failure = None
     try:
         for batch in _batches(articles.read(paths, fields), 512):
             todo = []
@@ -242,15 +251,17 @@ def index_articles(paths, index_dir, fields=None, rebuild=False, workers=None, l
                 progress.advance(len(batch), total)
         writer.commit()
     except OSError as e:
-        writer.cancel()
-        raise IndexUnavailable(f"cannot write the index in {index_dir}: {e.strerror or e}; "
-                         "the last committed index is intact") from None
+        failure = e.strerror or str(e)
     except BaseException:
         writer.cancel()
         raise
     finally:
         if pool is not None:
             pool.terminate()
+    if failure:  # raised here, not in the except clause, so nothing keeps the failed writer alive
+        writer.cancel()
+        gc.collect()
+        raise IndexUnavailable(f"cannot write the index in {index_dir}: {failure}; the last committed index is intact")
     summary.seconds = time.monotonic() - started
     return summary
 

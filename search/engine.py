@@ -81,36 +81,55 @@ def locality_of(fields):
 
 
 class Engine:
+    """The index as searched by one process: a searcher per thread, caches per index generation.
+
+    Whoosh searchers share open files and are not safe to read from several
+    threads at once, so each thread keeps its own, reopened (never refreshed in
+    place, which keeps stale segments) when a newer commit exists. Facet
+    columns and the vocabulary depend only on the commit, so threads share them.
+    """
+
     def __init__(self, index_dir):
         self.index_dir = index_dir
         self._index = open_index(index_dir)
-        self._searcher = self._index.searcher()
-        self._vocabulary = None
-        self._columns = None
+        self._local = threading.local()
         self._lock = threading.Lock()
+        self._opened = []
+        self._columns = {}
+        self._vocabulary = {}
 
     def searcher(self):
-        """The shared searcher, refreshed when a newer commit of the index exists."""
+        """This thread's searcher on the last commit of the index."""
+        current = getattr(self._local, "searcher", None)
+        if current is None or not current.up_to_date():
+            fresh = self._index.searcher()
+            with self._lock:
+                if current is not None:
+                    self._opened.remove(current)
+                    current.close()
+                self._opened.append(fresh)
+            self._local.searcher = current = fresh
+        return current
+
+    def _cached(self, cache, searcher, make):
+        generation = searcher.reader().generation()
         with self._lock:
-            if not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
-                self._vocabulary = None
-            return self._searcher
+            if generation not in cache:
+                cache.clear()  # only the newest commit is searched
+                cache[generation] = make(searcher.reader())
+            return cache[generation]
 
     def facet_columns(self, searcher):
-        with self._lock:
-            if self._columns is None or self._columns.reader is not searcher.reader():
-                self._columns = FacetColumns(searcher.reader(), COLUMNS)
-            return self._columns
+        return self._cached(self._columns, searcher, lambda reader: FacetColumns(reader, COLUMNS))
 
     def vocabulary(self, searcher):
-        with self._lock:
-            if self._vocabulary is None or self._vocabulary.reader is not searcher.reader():
-                self._vocabulary = Vocabulary(searcher.reader())
-            return self._vocabulary
+        return self._cached(self._vocabulary, searcher, Vocabulary)
 
     def close(self):
-        self._searcher.close()
+        with self._lock:
+            for searcher in self._opened:
+                searcher.close()
+            self._opened.clear()
 
     def __enter__(self):
         return self
@@ -175,7 +194,7 @@ class Engine:
                     result.notices.append("Không có bài nào chứa tất cả các từ; đây là các bài chứa một phần.")
                     matcher = fallback
             if not matched:
-                result.suggestion = self.vocabulary(searcher).suggest(parsed)
+                result.suggestion = self.vocabulary(searcher).suggest(parsed, searcher.reader())
             rank = ranking.ranked(matcher, parsed, words, reading)
         highlighter = Highlighter.for_syllables(parsed.all_syllables() + [s for u in expand(parsed.words)
                                                                           if isinstance(u, list) for f in u for s in f])

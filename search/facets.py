@@ -32,11 +32,12 @@ class FacetValue:
 
 
 class FacetColumns:
-    """Every document's facet values, read once per index reader, so counting is a dictionary pass."""
+    """Every document's facet values, read once per commit, so counting is a dictionary pass."""
 
     def __init__(self, reader, names):
-        self.reader = reader
-        self.values = {}
+        self.values = {name: [] for name in names}
+        if reader.doc_count_all() == 0:  # an empty index has no columns yet
+            return
         for name in names:
             column = reader.column_reader(name)
             self.values[name] = [column[n] for n in range(reader.doc_count_all())]

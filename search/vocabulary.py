@@ -9,6 +9,12 @@ from index.normalize import fold
 from index.schema import TEXT_FIELDS, TITLE_FIELDS
 
 LONGEST_WORD = 4  # syllables
+SUGGEST_UP_TO = 8  # syllables: a longer query is a question, not a typo
+
+
+def _terms(reader, fieldname):
+    for term in reader.field_terms(fieldname) if fieldname in reader.indexed_field_names() else ():
+        yield term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 def _best_by_fold(reader, fieldnames):
@@ -27,22 +33,12 @@ def _best_by_fold(reader, fieldnames):
 
 
 class Vocabulary:
+    """Read from one commit of the index, then shared by every thread (it keeps no reader)."""
+
     def __init__(self, reader):
-        self.reader = reader
-        self._words = None
-        self._syllables = None
-
-    @property
-    def words(self):
-        if self._words is None:
-            self._words = _best_by_fold(self.reader, [TEXT_FIELDS["words"], TITLE_FIELDS["words"]])
-        return self._words
-
-    @property
-    def syllables(self):
-        if self._syllables is None:
-            self._syllables = _best_by_fold(self.reader, [TEXT_FIELDS["syllables"], TITLE_FIELDS["syllables"]])
-        return self._syllables
+        self.words = _best_by_fold(reader, [TEXT_FIELDS["words"], TITLE_FIELDS["words"]])
+        self.syllables = _best_by_fold(reader, [TEXT_FIELDS["syllables"], TITLE_FIELDS["syllables"]])
+        self.known = {term for term, _ in self.syllables.values()} | set(_terms(reader, TEXT_FIELDS["syllables"]))
 
     def reading(self, syllables):
         """The most likely accented form of each query syllable, preferring whole known words.
@@ -72,37 +68,30 @@ class Vocabulary:
                 i += 1
         return out
 
-    def _known(self, text):
-        return any(self.reader.doc_frequency(f, text) for f in (TEXT_FIELDS["syllables"], TITLE_FIELDS["syllables"]))
-
-    def _correction(self, syllable):
+    def _correction(self, syllable, reader):
         """A known syllable for an unknown one: the same letters with other marks, else one edit away."""
         same_letters = self.syllables.get(syllable.folded)
         if same_letters and (syllable.accented and same_letters[0] != syllable.text):
             return same_letters[0]
         field = TEXT_FIELDS["syllables"]
-        candidates = [(self.reader.doc_frequency(field, t), t) for t in self.reader.terms_within(field, syllable.text, 1)]
+        candidates = [(reader.doc_frequency(field, t), t) for t in reader.terms_within(field, syllable.text, 1)]
         candidates = [c for c in candidates if c[0] > 0 and c[1] != syllable.text]
         return max(candidates)[1] if candidates else None
 
-    def suggest(self, parsed):
-        """"Có phải bạn muốn tìm": the query with unknown syllables replaced by known ones, or None."""
-        if not parsed.words:
+    def _unknown(self, syllable):
+        if syllable.accented:
+            return syllable.text not in self.known
+        return syllable.folded not in self.syllables
+
+    def suggest(self, parsed, reader):
+        """"Có phải bạn muốn tìm": the query with unknown syllables replaced by known ones, or None.
+
+        `reader` is the calling thread's own, for the edit-distance look-up.
+        """
+        if not parsed.words or len(parsed.words) > SUGGEST_UP_TO:
             return None
-        changed = False
-        out = []
-        for s in parsed.words:
-            if s.accented and not self._known(s.text):
-                fix = self._correction(s)
-                if fix:
-                    out.append(fix)
-                    changed = True
-                    continue
-            elif not s.accented and s.folded not in self.syllables:
-                fix = self._correction(s)
-                if fix:
-                    out.append(fix)
-                    changed = True
-                    continue
-            out.append(s.text)
-        return " ".join(out) if changed else None
+        fixes = {s: self._correction(s, reader) for s in set(parsed.words) if self._unknown(s)}
+        fixes = {s: fix for s, fix in fixes.items() if fix}
+        if not fixes:
+            return None
+        return " ".join(fixes.get(s, s.text) for s in parsed.words)

@@ -1,0 +1,263 @@
+"""Ranking quality on XQuAD Vietnamese, through the real index and search path, against plain BM25.
+
+Three settings, each scored with MRR@10 and Recall@1/5/10:
+
+  (a) written   the 1,209 sentences indexed as documents; questions as written
+  (b) folded    the same index; questions with every diacritic removed
+  (c) distract  the 240 paragraphs mixed into the 35k baomoi2017 articles; paragraph qrels
+
+Ours: `index.writer.index_articles` into a Whoosh index on disk, then
+`search.engine.Engine.search` for every question. Baseline: BM25 (bm25s, k1=1.5,
+b=0.75, Lucene idf) over lower-cased `\\w+` syllables (folded on both sides for b).
+The record's `title` (the Wikipedia article name) is never indexed: it would leak.
+
+    python -m benchmarks.eval_xquad [--limit N] [--skip-distractors] [--data DIR]
+                                    [--cache DIR] [--json OUT] [--failures FILE]
+
+(c) indexes 35k articles (minutes): the index is kept in --cache (benchmarks/out/)
+and reused when it is complete.
+"""
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
+
+from benchmarks.common import OUT, Stopwatch, data_dir, percentile, ranking_metrics, read_jsonl, read_qrels  # noqa: E402
+
+from index.articles import FieldMap  # noqa: E402
+from index.normalize import fold  # noqa: E402
+from index.writer import index_articles  # noqa: E402
+from search.engine import Engine  # noqa: E402
+from search.request import SearchRequest  # noqa: E402
+
+K = 10
+TOKEN = re.compile(r"\w+")
+NO_TITLE = "__no_such_field__"  # map title to a field no record has: the title must not be indexed
+SENTENCE_FIELDS = ["id=sid", "body=text", f"title={NO_TITLE}"]
+PARAGRAPH_FIELDS = ["id=pid", "body=text", f"title={NO_TITLE}"]
+DISTRACTOR_INDEX = "xquad_distractors_index"
+METRICS = ("MRR@10", "Recall@1", "Recall@5", "Recall@10")
+
+
+# ---- our engine ---------------------------------------------------------------------------------
+
+def our_run(engine, questions, transform=lambda s: s):
+    """{qid: ranked ids}, plus counts of empty results and fallbacks and per-query milliseconds."""
+    runs, empty, fallback, millis = {}, [], [], []
+    for q in questions:
+        request = SearchRequest.from_params({"q": transform(q["question"]), "limit": str(K)})
+        started = time.perf_counter()
+        result = engine.search(request, with_facets=False)
+        millis.append((time.perf_counter() - started) * 1000)
+        runs[q["qid"]] = [h.id for h in result.hits]
+        if not result.hits:
+            empty.append(q["qid"])
+        if result.fallback:
+            fallback.append(q["qid"])
+    return runs, {"empty": len(empty), "fallback": len(fallback), "empty_qids": empty,
+                  "fallback_qids": fallback}, millis
+
+
+def build_index(parts, index_dir, workers):
+    """Index each (path, field map) of `parts` into `index_dir`; returns the summaries."""
+    summaries = []
+    for path, fields in parts:
+        summary = index_articles([path], index_dir, fields=FieldMap.parse(fields), workers=workers)
+        if summary.problems:
+            print(f"  {summary.skipped} records skipped in {path}, e.g. {summary.problems[0]}", file=sys.stderr)
+        summaries.append(summary)
+    return summaries
+
+
+# ---- baseline -----------------------------------------------------------------------------------
+
+def tokens(text, folded=False):
+    text = text.lower()
+    return TOKEN.findall(fold(text) if folded else text)
+
+
+class Baseline:
+    """Plain BM25 over lower-cased syllables (bm25s, k1=1.5, b=0.75)."""
+
+    def __init__(self, ids, texts, folded=False):
+        import bm25s
+
+        self.ids = ids
+        self.folded = folded
+        self.bm25 = bm25s.BM25(k1=1.5, b=0.75)
+        self.bm25.index([tokens(t, folded) for t in texts], show_progress=False)
+
+    def run(self, questions):
+        import numpy as np
+
+        runs = {}
+        for q in questions:
+            scores = self.bm25.get_scores(tokens(q["question"], self.folded))
+            top = np.argsort(-scores, kind="stable")[:K]
+            runs[q["qid"]] = [self.ids[i] for i in top if scores[i] > 0]
+        return runs
+
+
+def article_text(record):
+    """What the baseline indexes of a baomoi article: title, sapo and body."""
+    return "\n".join(record.get(k) or "" for k in ("title", "sapo", "body"))
+
+
+# ---- reporting ----------------------------------------------------------------------------------
+
+def table(rows):
+    """rows: [(setting, ours, baseline)] -> printed lines."""
+    lines = [f"{'setting':<13} {'metric':<10} {'ours':>7} {'BM25':>7} {'diff':>7}"]
+    for setting, ours, base in rows:
+        for m in METRICS:
+            lines.append(f"{setting:<13} {m:<10} {ours[m]:7.3f} {base[m]:7.3f} {ours[m] - base[m]:+7.3f}")
+    return "\n".join(lines)
+
+
+def dump_failures(path, label, questions, runs, qrels, texts, relevant_text=None, top=3):
+    """Questions whose relevant document is not first: question, expected text, our top 3."""
+    relevant_text = relevant_text or texts
+    count = 0
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(f"\n######## {label}\n")
+        for q in questions:
+            ranked = runs[q["qid"]]
+            rel = qrels.get(q["qid"], set())
+            if ranked[:1] and ranked[0] in rel:
+                continue
+            count += 1
+            rank = next((i for i, d in enumerate(ranked, 1) if d in rel), None)
+            f.write(f"\n[{q['qid']}] rank={rank or '>10'}  Q: {q['question']}\n")
+            f.write(f"  answer: {' | '.join(q.get('answers') or [])}\n")
+            for d in sorted(rel):
+                f.write(f"  EXPECTED {d}: {relevant_text.get(d, '')[:300]}\n")
+            if not ranked:
+                f.write("  (no results)\n")
+            for i, d in enumerate(ranked[:top], 1):
+                f.write(f"  #{i} {d}: {texts.get(d, '')[:100]}\n")
+    return count
+
+
+# ---- main ---------------------------------------------------------------------------------------
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", help="the shared data folder (default ../shared/data)")
+    ap.add_argument("--limit", type=int, help="evaluate only the first N questions")
+    ap.add_argument("--skip-distractors", action="store_true", help="leave out (c), paragraphs among 35k articles")
+    ap.add_argument("--cache", default=str(OUT), help="where (c)'s index is kept and reused (default benchmarks/out)")
+    ap.add_argument("--workers", type=int, help="indexing processes (default: all cores)")
+    ap.add_argument("--json", help="also write the figures as JSON to this file")
+    ap.add_argument("--failures", default=str(OUT / "xquad_failures.txt"),
+                    help="per-question failure dump (default benchmarks/out/xquad_failures.txt; '' for none)")
+    args = ap.parse_args(argv)
+
+    xq = data_dir(args.data, "xquad_vi")
+    questions = read_jsonl(xq / "queries.dev.jsonl", args.limit)
+    sentences = read_jsonl(xq / "sentences.jsonl")
+    qrels_s = read_qrels(xq / "qrels.dev.sentence.tsv")
+    sentence_text = {s["sid"]: s["text"] for s in sentences}
+    watch = Stopwatch()
+    figures = {"questions": len(questions), "settings": {}, "seconds": watch.seconds}
+    rows = []
+    if args.failures:
+        Path(args.failures).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.failures).write_text(f"XQuAD-vi failures (questions whose relevant document is not ranked first); "
+                                       f"{len(questions)} questions\n", encoding="utf-8")
+    print(f"{len(questions)} questions, {len(sentences)} sentences")
+
+    with tempfile.TemporaryDirectory(prefix="xquad-index-") as tmp:
+        with watch("index sentences"):
+            build_index([(xq / "sentences.jsonl", SENTENCE_FIELDS)], tmp, args.workers)
+        with Engine(tmp) as engine:
+            engine.search(SearchRequest.from_params({"q": "khởi động", "limit": "10"}), with_facets=False)  # warm up
+            with watch("search (a)"):
+                runs_a, counts_a, millis = our_run(engine, questions)
+            with watch("search (b)"):
+                runs_b, counts_b, _ = our_run(engine, questions, fold)
+    with watch("baseline (a)+(b)"):
+        ids = [s["sid"] for s in sentences]
+        texts = [s["text"] for s in sentences]
+        base_a = Baseline(ids, texts).run(questions)
+        base_b = Baseline(ids, texts, folded=True).run(questions)  # folds documents and questions
+    for key, label, ours, counts, base in (("a", "written", runs_a, counts_a, base_a),
+                                           ("b", "folded", runs_b, counts_b, base_b)):
+        o, b = ranking_metrics(ours, qrels_s), ranking_metrics(base, qrels_s)
+        figures["settings"][key] = {"label": label, "ours": o, "baseline": b,
+                                    "empty": counts["empty"], "fallback": counts["fallback"]}
+        rows.append((f"({key}) {label}", o, b))
+        if args.failures:
+            dump_failures(args.failures, f"({key}) {label}: sentences", questions, ours, qrels_s, sentence_text)
+    figures["latency_ms_a"] = {"p50": percentile(millis, 50), "p95": percentile(millis, 95), "max": max(millis)}
+
+    if not args.skip_distractors:
+        run_distractors(args, xq, questions, watch, figures, rows)
+
+    print()
+    print(table(rows))
+    print()
+    for key, s in figures["settings"].items():
+        print(f"({key}) {s['label']}: {s['empty']} questions with no result, {s['fallback']} answered by the "
+              f"any-word fallback (of {len(questions)})")
+    lat = figures["latency_ms_a"]
+    print(f"latency of our search for (a): p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, max {lat['max']:.1f} ms")
+    print(f"time: {watch.report()}")
+    if args.failures:
+        print(f"failures written to {args.failures}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
+        print(f"figures written to {args.json}")
+
+
+def run_distractors(args, xq, questions, watch, figures, rows):
+    baomoi = data_dir(args.data, "baomoi2017") / "docs.jsonl"
+    paragraphs = read_jsonl(xq / "paragraphs.jsonl")
+    qrels_p = read_qrels(xq / "qrels.dev.paragraph.tsv")
+    index_dir = Path(args.cache) / DISTRACTOR_INDEX
+    marker = index_dir / "COMPLETE.json"
+    if marker.exists():
+        print(f"(c) reusing the index in {index_dir}")
+    else:
+        # An interrupted build is resumed: indexing is incremental (unchanged articles are skipped).
+        print(f"(c) indexing {len(paragraphs)} paragraphs and the baomoi articles into {index_dir} (minutes)...",
+              flush=True)
+        with watch("index distractors"):
+            summaries = build_index([(xq / "paragraphs.jsonl", PARAGRAPH_FIELDS), (baomoi, [])], index_dir,
+                                    args.workers)
+        for s in summaries:
+            print(f"  {s}")
+        marker.write_text(json.dumps({"summaries": [str(s) for s in summaries]}), encoding="utf-8")
+    with Engine(index_dir) as engine:
+        engine.search(SearchRequest.from_params({"q": "khởi động", "limit": "10"}), with_facets=False)
+        with watch("search (c)"):
+            runs_c, counts_c, millis = our_run(engine, questions)
+    with watch("baseline (c)"):
+        ids = [p["pid"] for p in paragraphs]
+        texts = [p["text"] for p in paragraphs]
+        with open(baomoi, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    record = json.loads(line)
+                    ids.append(record["id"])
+                    texts.append(article_text(record))
+        base_c = Baseline(ids, texts).run(questions)
+        paragraph_text = dict(zip(ids, texts))
+    o, b = ranking_metrics(runs_c, qrels_p), ranking_metrics(base_c, qrels_p)
+    figures["settings"]["c"] = {"label": "distract", "ours": o, "baseline": b,
+                                "empty": counts_c["empty"], "fallback": counts_c["fallback"]}
+    figures["latency_ms_c"] = {"p50": percentile(millis, 50), "p95": percentile(millis, 95), "max": max(millis)}
+    rows.append(("(c) distract", o, b))
+    if args.failures:
+        dump_failures(args.failures, "(c) paragraphs among baomoi articles", questions, runs_c, qrels_p,
+                      paragraph_text)
+
+
+if __name__ == "__main__":
+    main()
