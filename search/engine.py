@@ -193,7 +193,7 @@ class Engine:
                     result.fallback = True
                     result.notices.append("Không có bài nào chứa tất cả các từ; đây là các bài chứa một phần.")
                     matcher = fallback
-            if not matched:
+            if not matched or result.fallback:  # the query found little: maybe a typo or a wrong mark
                 result.suggestion = self.vocabulary(searcher).suggest(parsed, searcher.reader())
             rank = ranking.ranked(matcher, parsed, words, reading)
         highlighter = Highlighter.for_syllables(parsed.all_syllables() + [s for u in expand(parsed.words)

@@ -7,6 +7,7 @@ into "Hà nói", while an archive about party work knows "đảng viên" best.
 
 from index.normalize import fold
 from index.schema import TEXT_FIELDS, TITLE_FIELDS
+from search.query import Syllable
 
 LONGEST_WORD = 4  # syllables
 SUGGEST_UP_TO = 8  # syllables: a longer query is a question, not a typo
@@ -40,43 +41,42 @@ class Vocabulary:
         self.syllables = _best_by_fold(reader, [TEXT_FIELDS["syllables"], TITLE_FIELDS["syllables"]])
         self.known = {term for term, _ in self.syllables.values()} | set(_terms(reader, TEXT_FIELDS["syllables"]))
 
+    def _read(self, syllables):
+        """[(accented syllable, whether it came from a whole known word)], greedy longest word first."""
+        out = []
+        i = 0
+        while i < len(syllables):
+            if syllables[i].accented:
+                out.append((syllables[i].text, False))
+                i += 1
+                continue
+            for n in range(min(LONGEST_WORD, len(syllables) - i), 1, -1):
+                chunk = syllables[i:i + n]
+                found = None if any(s.accented for s in chunk) else self.words.get("_".join(s.folded for s in chunk))
+                if found:
+                    out.extend((part, True) for part in found[0].split("_"))
+                    i += n
+                    break
+            else:
+                found = self.syllables.get(syllables[i].folded)
+                out.append((found[0] if found else syllables[i].text, False))
+                i += 1
+        return out
+
     def reading(self, syllables):
         """The most likely accented form of each query syllable, preferring whole known words.
 
         Greedy longest match over the index's words ("dang vien" -> "đảng_viên"),
         then the most frequent accented syllable; syllables typed with marks stay as typed.
         """
-        out = []
-        i = 0
-        while i < len(syllables):
-            if syllables[i].accented:
-                out.append(syllables[i].text)
-                i += 1
-                continue
-            for n in range(min(LONGEST_WORD, len(syllables) - i), 0, -1):
-                chunk = syllables[i:i + n]
-                if n > 1 and any(s.accented for s in chunk):
-                    continue
-                key = "_".join(s.folded for s in chunk)
-                found = (self.words.get(key) if n > 1 else None) or (self.syllables.get(key) if n == 1 else None)
-                if found:
-                    out.extend(found[0].split("_"))
-                    i += n
-                    break
-            else:
-                out.append(syllables[i].text)
-                i += 1
-        return out
+        return [text for text, _ in self._read(syllables)]
 
-    def _correction(self, syllable, reader):
-        """A known syllable for an unknown one: the same letters with other marks, else one edit away."""
-        same_letters = self.syllables.get(syllable.folded)
-        if same_letters and (syllable.accented and same_letters[0] != syllable.text):
-            return same_letters[0]
-        field = TEXT_FIELDS["syllables"]
-        candidates = [(reader.doc_frequency(field, t), t) for t in reader.terms_within(field, syllable.text, 1)]
-        candidates = [c for c in candidates if c[0] > 0 and c[1] != syllable.text]
-        return max(candidates)[1] if candidates else None
+    def _nearest(self, folded, reader):
+        """The most frequent folded syllable one edit away from an unknown one ("bayy" -> "bay")."""
+        field = TEXT_FIELDS["folded"]
+        candidates = [(reader.doc_frequency(field, t), t) for t in reader.terms_within(field, folded, 1)]
+        candidates = [c for c in candidates if c[0] > 0]
+        return max(candidates)[1] if candidates else folded
 
     def _unknown(self, syllable):
         if syllable.accented:
@@ -84,14 +84,19 @@ class Vocabulary:
         return syllable.folded not in self.syllables
 
     def suggest(self, parsed, reader):
-        """"Có phải bạn muốn tìm": the query with unknown syllables replaced by known ones, or None.
+        """"Có phải bạn muốn tìm": the query respelled with the index's own words, or None.
 
-        `reader` is the calling thread's own, for the edit-distance look-up.
+        Unknown syllables are mended on their folded letters (a typo) and the
+        query is read again as if typed without marks, so a wrong or missing
+        mark is put right by the words around it ("Thủ Đúc" -> "thủ đức").
+        Syllables typed with a known mark stay unless a whole known word
+        covers them. `reader` is the calling thread's own.
         """
-        if not parsed.words or len(parsed.words) > SUGGEST_UP_TO:
+        words = parsed.words
+        if not words or len(words) > SUGGEST_UP_TO or not any(self._unknown(s) for s in words):
             return None
-        fixes = {s: self._correction(s, reader) for s in set(parsed.words) if self._unknown(s)}
-        fixes = {s: fix for s, fix in fixes.items() if fix}
-        if not fixes:
-            return None
-        return " ".join(fixes.get(s, s.text) for s in parsed.words)
+        folded = [s.folded if s.folded in self.syllables else self._nearest(s.folded, reader) for s in words]
+        read = self._read([Syllable(f, f, False) for f in folded])
+        suggestion = [s.text if s.accented and not self._unknown(s) and not from_word else text
+                      for s, (text, from_word) in zip(words, read)]
+        return " ".join(suggestion) if suggestion != [s.text for s in words] else None

@@ -49,6 +49,22 @@ def test_any_word_fallback_when_no_article_has_every_word(engine):
     assert ids(result)[0] == "004_d70c9f24cee2e267"
 
 
+@pytest.mark.parametrize("typed, meant", [
+    ("Thủ Đúc", "thủ đức"),  # a wrong mark, put right by the word it belongs to
+    ("Ngã Bẩy", "ngã bảy"),
+    ("Dảng viên", "đảng viên"),
+    ("Lê Quốc Phog", "lê quốc phong"),  # a typo, one letter away
+    ("nga bayy", "ngã bảy"),  # no marks and a typo
+])
+def test_did_you_mean_respells_a_query_that_finds_little(engine, typed, meant):
+    assert run(engine, typed).suggestion == meant
+
+
+def test_no_suggestion_for_a_query_that_is_spelled_right(engine):
+    assert run(engine, "Thủ Đức").suggestion is None
+    assert run(engine, "dang vien").suggestion is None
+
+
 def test_exact_diacritics_rank_above_a_folded_match(tmp_path):
     from index.writer import index_articles
     from search.engine import Engine
