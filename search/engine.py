@@ -9,7 +9,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time as day_time
 
+from whoosh import collectors
 from whoosh import query as Q
+from whoosh.searching import ResultsPage
 
 from index import gazetteer
 from index.analysis import WordAnalyzer, terms
@@ -240,9 +242,18 @@ def _docnums(searcher, q, filter_q):
 
 
 def _page(searcher, q, matched, request):
-    """One page of hits among `matched`, by score or by date."""
-    sortedby = reverse = None
-    if request.sort != "relevance":
-        sortedby, reverse = "date", request.sort == "newest"
-    return searcher.search_page(q, request.page, pagelen=request.limit, filter=matched,
-                                sortedby=sortedby, reverse=reverse or False)
+    """One page of hits among `matched`, by score or by date; the same order on every page.
+
+    Whoosh's default collector prunes the query as the minimum score rises,
+    from estimates of each clause's best score that boosted clauses get
+    wrong: the top 10 would then miss hits that the top 20 holds, and page 2
+    repeat page 1. Every matching document is scored instead.
+    """
+    limit = request.page * request.limit
+    if request.sort == "relevance":
+        inner = collectors.TopCollector(limit, usequality=False, replace=0)
+    else:
+        inner = collectors.SortingCollector("date", limit=limit, reverse=request.sort == "newest")
+    collector = collectors.FilterCollector(inner, allow=matched)
+    searcher.search_with_collector(q, collector)
+    return ResultsPage(collector.results(), request.page, request.limit)

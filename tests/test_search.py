@@ -125,3 +125,23 @@ def test_bad_parameters_are_named(params, name):
     with pytest.raises(BadParameter) as e:
         SearchRequest.from_params({"q": "x", **params})
     assert e.value.name == name
+
+
+def test_paging_through_every_hit_returns_each_once(tmp_path):
+    """The top 10 must be the first 10 of the top 20: boosted clauses must not prune real hits."""
+    from index.writer import index_articles
+    from search.engine import Engine
+    from tests.conftest import write_jsonl
+
+    records = [{"id": f"a{i:03d}", "title": f"Bản tin số {i}",
+                "body": " ".join(["Dịch covid lan rộng."] * (i % 7 + 1) + ["Người dân ở nhà."] * (i % 11))}
+               for i in range(150)]
+    index_articles([write_jsonl(tmp_path / "r.jsonl", records)], tmp_path / "ix", workers=1)
+    with Engine(tmp_path / "ix") as engine:
+        for q in ("covid", "dịch covid", "dich covid"):
+            seen = []
+            for page in range(1, 16):
+                seen += ids(run(engine, q, page=str(page)))
+            assert len(seen) == len(set(seen)) == 150, q
+            first = run(engine, q, limit="100").hits
+            assert [h.score for h in first] == sorted((h.score for h in first), reverse=True)
