@@ -82,12 +82,25 @@ def _without(q, parsed):
     return Q.AndNot(q, Q.Or([phrase_clause(e, slop=EXACT) for e in parsed.excluded]))
 
 
+# Question and function words: a pair of them standing together ("là gì", "đã làm") says
+# nothing about which article is meant, so it earns no proximity boost.
+FUNCTION_WORDS = frozenset("""
+ai gì nào đâu bao nhiêu sao thế nào vì mấy là đã được của có và các những trong cho với từ một này đó khi
+thì mà để bị ở về theo như hay hoặc không chưa sẽ đang cũng rất nhất
+""".split())
+
+
+def _telling(pair):
+    return any(s.text not in FUNCTION_WORDS for s in pair)
+
+
 def boosts(parsed, words, reading):
     """Optional clauses that order the matches: pyvi words, proximity, the accented reading."""
     clauses = [word_clause(w) for w in words if "_" in w]
     if len(parsed.words) > 1:
         clauses.append(phrase_clause(parsed.words, slop=NEAR, boost=PHRASE_BOOST))
-        clauses += [phrase_clause(parsed.words[i:i + 2], boost=PAIR_BOOST) for i in range(len(parsed.words) - 1)]
+        pairs = [parsed.words[i:i + 2] for i in range(len(parsed.words) - 1)]
+        clauses += [phrase_clause(pair, boost=PAIR_BOOST) for pair in pairs if _telling(pair)]
     if reading:
         clauses += [Q.Or([Q.Term(f, r) for f in _fields("syllables")], boost=READING_BOOST) for r in reading]
         pairs = [reading[i:i + 2] for i in range(len(reading) - 1)]
