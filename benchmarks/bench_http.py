@@ -42,6 +42,7 @@ GOAL_RPS = 100.0
 GOAL_P95 = 100.0
 GOAL_RSS = 400 * 2 ** 20
 HOST = "127.0.0.1"
+TIMEOUT = 300  # seconds a client waits for one response: a slow answer is measured, not an error
 
 SERVER = """
 import sys
@@ -50,6 +51,16 @@ from webui.app import create_app
 serve(create_app({"INDEX_DIR": sys.argv[1]}), host="127.0.0.1", port=int(sys.argv[2]), threads=int(sys.argv[3]),
       ident="vnsearch", _quiet=True)
 """
+
+
+def private(process):
+    """Memory only this process holds (USS): not the index files it maps, not shared libraries."""
+    import psutil
+
+    try:
+        return process.memory_full_info().uss
+    except (psutil.Error, AttributeError):
+        return 0
 
 
 def free_port():
@@ -91,7 +102,7 @@ def load_run(port, paths, clients, seconds, max_requests):
     stop_at = time.perf_counter() + seconds
 
     def client(n):
-        conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        conn = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT)
         i = n * len(paths) // clients
         mine = []
         while time.perf_counter() < stop_at:
@@ -110,7 +121,7 @@ def load_run(port, paths, clients, seconds, max_requests):
             except (OSError, http.client.HTTPException) as e:
                 status = f"{type(e).__name__}: {e}"
                 conn.close()
-                conn = http.client.HTTPConnection(HOST, port, timeout=30)
+                conn = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT)
             mine.append((time.perf_counter() - t0) * 1000)
             if status != 200:
                 with lock:
@@ -134,7 +145,7 @@ def load_run(port, paths, clients, seconds, max_requests):
 
 
 def show(name, r):
-    return (f"{name}: {r['requests']:,} requests in {r['seconds']:.1f} s = {r['rps']:,.0f} req/s; "
+    return (f"{name}: {r['requests']:,} requests in {r['seconds']:.1f} s = {r['rps']:,.1f} req/s; "
             f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, p99 {r['p99']:.1f} ms; {r['errors']} errors"
             + (f" (e.g. {'; '.join(r['examples'])})" if r["examples"] else ""))
 
@@ -163,19 +174,24 @@ def main(argv=None):
     proc, port, health = start_server(args.index, args.threads)
     try:
         server = psutil.Process(proc.pid)
-        rss_start = server.memory_info().rss
-        print(f"server pid {proc.pid} on {HOST}:{port}: {health.strip()}; RSS {mb(rss_start)} at start", flush=True)
-        warm = load_run(port, paths[:40], 2, 60, 40)  # first requests: templates, caches, columns
-        print(f"warm-up: {warm['requests']} requests, {warm['errors']} errors", flush=True)
+        rss_start, uss_start = server.memory_info().rss, private(server)
+        print(f"server pid {proc.pid} on {HOST}:{port}: {health.strip()}; RSS {mb(rss_start)} at start "
+              f"(private: USS {mb(uss_start)})", flush=True)
+        # first requests: every waitress thread opens its searcher, templates, caches, columns
+        warm = load_run(port, paths[-2 * args.threads:], args.threads, 600, 2 * args.threads)
+        rss_warm, uss_warm = server.memory_info().rss, private(server)
+        print(f"warm-up: {warm['requests']} requests in {warm['seconds']:.1f} s, {warm['errors']} errors; "
+              f"server RSS {mb(rss_warm)}, private (USS) {mb(uss_warm)}", flush=True)
 
         base = load_run(port, ["/healthz"], args.clients, args.baseline_seconds, args.max_requests)
         print(show("baseline /healthz", base), flush=True)
         with TreeMemory(proc.pid, interval=0.25) as memory:
             result = load_run(port, paths, args.clients, args.seconds, args.max_requests)
-        rss_end = server.memory_info().rss
+        rss_end, uss_end = server.memory_info().rss, private(server)
         print(show("search mix", result), flush=True)
-        print(f"server RSS: {mb(rss_start)} at start, {mb(rss_end)} at end, peak {mb(memory.peak_rss)} "
-              f"(goal <= {mb(GOAL_RSS)})", flush=True)
+        print(f"server RSS: {mb(rss_start)} at start, {mb(rss_warm)} after warm-up, {mb(rss_end)} at end, "
+              f"peak {mb(memory.peak_rss)} (goal <= {mb(GOAL_RSS)}); private memory (USS, without mapped index "
+              f"files): {mb(uss_start)}, {mb(uss_warm)}, {mb(uss_end)}", flush=True)
     finally:
         proc.terminate()
         try:
@@ -192,14 +208,18 @@ def main(argv=None):
 
     if not args.no_results:
         rows = [
-            ("search mix: requests/s", f"{result['rps']:,.0f} ({result['requests']:,} in {result['seconds']:.1f} s)",
+            ("search mix: requests/s", f"{result['rps']:,.1f} ({result['requests']:,} in {result['seconds']:.1f} s)",
              f">= {GOAL_RPS:.0f}", verdict(ok_rps)),
             ("search mix: latency p50 / p95 / p99", f"{result['p50']:.0f} / {result['p95']:.0f} / "
              f"{result['p99']:.0f} ms", f"p95 <= {GOAL_P95:.0f} ms", verdict(ok_p95)),
             ("errors (warm-up, baseline, search mix)", f"{warm['errors']}, {base['errors']}, {result['errors']}",
              "0", verdict(ok_errors)),
-            ("server RSS start / end / peak", f"{mb(rss_start)} / {mb(rss_end)} / {mb(memory.peak_rss)}",
-             "<= 400 MB", verdict(ok_rss)),
+            ("server RSS start / after warm-up / end / peak", f"{mb(rss_start)} / {mb(rss_warm)} / {mb(rss_end)} / "
+             f"{mb(memory.peak_rss)}", "<= 400 MB", verdict(ok_rss)),
+            ("server private memory (USS) start / after warm-up / end", f"{mb(uss_start)} / {mb(uss_warm)} / "
+             f"{mb(uss_end)}", "", ""),
+            ("warm-up: one request per waitress thread, twice", f"{warm['requests']} requests in "
+             f"{warm['seconds']:.1f} s", "", ""),
             ("baseline: /healthz requests/s", f"{base['rps']:,.0f}", "", ""),
             ("baseline: /healthz latency p50 / p95", f"{base['p50']:.1f} / {base['p95']:.1f} ms", "", ""),
         ]

@@ -131,6 +131,7 @@ def main(argv=None):
     p.add_argument("--xquad", default=str(XQUAD))
     p.add_argument("--rounds", type=int, default=1, help="times each query is measured")
     p.add_argument("--seed", type=int, default=SEED)
+    p.add_argument("--limit-queries", type=int, help="measure only N of the queries (sampled; quick checks)")
     p.add_argument("--no-results", action="store_true", help="do not update benchmarks/RESULTS.md")
     args = p.parse_args(argv)
 
@@ -174,10 +175,16 @@ def main(argv=None):
     cpu = {name: [] for name in variants}  # thread CPU time: what the query costs, whatever else runs
     totals = [0] * len(queries)
     names = list(variants)
+    # measured in a shuffled order (kinds mixed, so partial progress is representative)
+    measured = list(range(len(queries)))
+    random.Random(args.seed + 2).shuffle(measured)
+    if args.limit_queries:
+        measured = measured[:args.limit_queries]
+    log = open(OUT / "bench_query_times.jsonl", "w", encoding="utf-8")
     started = time.perf_counter()
     for r in range(args.rounds):
-        for i in range(len(queries)):
-            order = names[(i + r) % 3:] + names[:(i + r) % 3]  # rotate: no variant always runs first
+        for step, i in enumerate(measured, 1):
+            order = names[(step + r) % 3:] + names[:(step + r) % 3]  # rotate: no variant always runs first
             for name in order:
                 c0, t0 = time.thread_time(), time.perf_counter()
                 value = variants[name](i)
@@ -186,8 +193,26 @@ def main(argv=None):
                 if name == "ours":
                     totals[i] = value.total
                     first.setdefault(i, value)
-    print(f"measured {len(queries)} queries x {args.rounds} round(s) x 3 variants in "
+            log.write(json.dumps({"round": r, "kind": queries[i][0], "q": queries[i][1], "total": totals[i],
+                                  **{name: round(times[name][i][-1], 1) for name in names}},
+                                 ensure_ascii=False) + "\n")
+            log.flush()
+            if step % 10 == 0:
+                done = [t for per in times["ours"] for t in per]
+                print(f"  {step}/{len(measured)} queries, {time.perf_counter() - started:.0f} s: ours p50 "
+                      f"{percentile(done, 50):.0f} ms, p95 {percentile(done, 95):.0f} ms so far", flush=True)
+    log.close()
+    print(f"measured {len(measured)} queries x {args.rounds} round(s) x 3 variants in "
           f"{time.perf_counter() - started:.1f} s", flush=True)
+    if args.limit_queries:  # only the measured queries count from here on
+        keep = set(measured)
+        queries = [q for n, q in enumerate(queries) if n in keep]
+        times = {name: [per for n, per in enumerate(times[name]) if n in keep] for name in names}
+        totals = [t for n, t in enumerate(totals) if n in keep]
+        first = {new: first[old] for new, old in enumerate(sorted(keep)) if old in first}
+        kinds = {}
+        for kind, _ in queries:
+            kinds[kind] = kinds.get(kind, 0) + 1
 
     stats = {name: summary([t for per in times[name] for t in per]) for name in variants}
     cpu_stats = {name: summary(cpu[name]) for name in variants}
