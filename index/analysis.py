@@ -1,11 +1,13 @@
 """Vietnamese analysis for Whoosh: small tokenizers and filters composed with `|`.
 
-Three granularities of the same text, used identically at index and query time:
+Granularities of the same text, used identically at index and query time:
 
 - words: pyvi's segmentation ("đảng_viên"), precise;
 - syllables: pyvi's syllables ("đảng", "viên"), robust where pyvi segments a
   query differently from the article it should find;
-- folded syllables ("dang", "vien"), for queries typed without diacritics.
+- folded syllables ("dang", "vien"), for queries typed without diacritics;
+- pairs of neighbouring syllables ("đảng viên", and folded "dang vien"), so
+  proximity and phrases are term lookups rather than position checks.
 
 Every token carries its position and its character offsets into the text it
 came from. The classes live in an importable module because Whoosh pickles
@@ -43,6 +45,7 @@ def segment(text):
 
 
 _ALNUM = re.compile(r"[^\W_]")
+_SENTENCE_END = re.compile(r"[.!?;:…\n]")
 
 
 def _is_term(piece):
@@ -60,7 +63,11 @@ def _term_span(value, start, end):
 
 
 class _SpanTokenizer(Tokenizer):
-    """Turns (text, start, end) triples into Whoosh tokens with positions and offsets."""
+    """Turns (text, start, end, joined) into Whoosh tokens with positions and offsets.
+
+    `joined` says the token follows the previous one in the same sentence
+    (clause): the two can form a pair. "GD-ĐT" and "NN&PTNT" are pairs.
+    """
 
     def spans(self, value):
         raise NotImplementedError
@@ -74,12 +81,14 @@ class _SpanTokenizer(Tokenizer):
             t.boost = 1.0
             t.pos = start_pos
             t.startchar, t.endchar = start_char, start_char + len(value)
+            t.joined = False
             yield t
             return
-        for pos, (text, start, end) in enumerate(self.spans(value)):
+        for pos, (text, start, end, joined) in enumerate(self.spans(value)):
             t.text = text
             t.boost = 1.0
             t.stopped = False
+            t.joined = joined
             if keeporiginal:
                 t.original = value[start:end]
             if positions:
@@ -96,20 +105,24 @@ class WordTokenizer(_SpanTokenizer):
         for word in segment(value):
             kept = [_term_span(value, s, e) for s, e in word if _is_term(value[s:e])]
             if len(kept) == len(word):
-                yield "_".join(value[s:e] for s, e in kept), kept[0][0], kept[-1][1]
+                yield "_".join(value[s:e] for s, e in kept), kept[0][0], kept[-1][1], False
             else:  # pyvi glued punctuation or a symbol to a word: keep its real pieces
                 for s, e in kept:
-                    yield value[s:e], s, e
+                    yield value[s:e], s, e, False
 
 
 class SyllableTokenizer(_SpanTokenizer):
     """pyvi's syllables (and numbers, abbreviations), without punctuation; no model needed."""
 
     def spans(self, value):
+        joined = False
         for start, end in segmenter.pieces(value):
             if _is_term(value[start:end]):
                 start, end = _term_span(value, start, end)
-                yield value[start:end], start, end
+                yield value[start:end], start, end, joined
+                joined = True
+            elif _SENTENCE_END.match(value, start):
+                joined = False
 
 
 class CanonicalFilter(Filter):
@@ -130,6 +143,26 @@ class FoldFilter(Filter):
             yield t
 
 
+class PairFilter(Filter):
+    """Each syllable with the one before it in the same sentence ("đảng viên").
+
+    A pair spans both syllables and takes the first one's position.
+    """
+
+    def __call__(self, tokens):
+        previous = None
+        for t in tokens:
+            text, start, end = t.text, getattr(t, "startchar", None), getattr(t, "endchar", None)
+            if previous is not None and t.joined:
+                t.text = f"{previous[0]} {text}"
+                if previous[1] is not None:
+                    t.startchar = previous[1]
+                if hasattr(t, "pos"):
+                    t.pos -= 1
+                yield t
+            previous = (text, start)
+
+
 def WordAnalyzer():
     return WordTokenizer() | CanonicalFilter()
 
@@ -140,6 +173,14 @@ def SyllableAnalyzer():
 
 def FoldedAnalyzer():
     return SyllableTokenizer() | CanonicalFilter() | FoldFilter()
+
+
+def PairAnalyzer():
+    return SyllableTokenizer() | CanonicalFilter() | PairFilter()
+
+
+def FoldedPairAnalyzer():
+    return SyllableTokenizer() | CanonicalFilter() | FoldFilter() | PairFilter()
 
 
 def terms(analyzer, text):

@@ -1,34 +1,45 @@
 """The Whoosh schema: what an indexed article holds, and how each part is searched.
 
-Title and text are each indexed three times (pyvi words, syllables, folded
-syllables, see `index.analysis`); the searcher scores the three together.
-Facet fields are sortable so their values come from columns, not from
-loading stored documents.
+Title and text are each indexed at four granularities (pyvi words, syllables,
+folded syllables, neighbouring pairs; see `index.analysis`), all as term
+frequencies without positions: the searcher scores them together from the
+posting lists, and finds phrases and proximity as pairs. Field weights are
+the searcher's, not stored, so weights stay plain term frequencies. Facet
+fields are sortable so their values come from columns, not from loading
+stored documents.
 """
 
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
 
-from index.analysis import FoldedAnalyzer, SyllableAnalyzer, WordAnalyzer
+from index.analysis import FoldedAnalyzer, FoldedPairAnalyzer, PairAnalyzer, SyllableAnalyzer, WordAnalyzer
 
 # Text fields by granularity, title first: the searcher builds its queries from these names.
-TITLE_FIELDS = {"words": "title", "syllables": "title_syl", "folded": "title_fold"}
-TEXT_FIELDS = {"words": "text", "syllables": "text_syl", "folded": "text_fold"}
-TITLE_BOOST = 2.5
+GRANULARITIES = {
+    "words": WordAnalyzer,
+    "syllables": SyllableAnalyzer,
+    "folded": FoldedAnalyzer,
+    "pairs": PairAnalyzer,
+    "folded_pairs": FoldedPairAnalyzer,
+}
+TITLE_FIELDS = {"words": "title", "syllables": "title_syl", "folded": "title_fold",
+                "pairs": "title_pair", "folded_pairs": "title_pair_fold"}
+TEXT_FIELDS = {"words": "text", "syllables": "text_syl", "folded": "text_fold",
+               "pairs": "text_pair", "folded_pairs": "text_pair_fold"}
 
 FACET_FIELDS = ("region", "province", "district", "province_2025", "year", "month")
 NO_VALUE = ""  # the facet value of an article with no locality or no date
 
 
 def make_schema():
+    text_fields = {}
+    for granularity, analyzer in GRANULARITIES.items():
+        stored = granularity == "words"  # the title is stored once, with its words field
+        text_fields[TITLE_FIELDS[granularity]] = TEXT(analyzer=analyzer(), stored=stored, phrase=False)
+        text_fields[TEXT_FIELDS[granularity]] = TEXT(analyzer=analyzer(), phrase=False)
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
         content_hash=ID(stored=True, sortable=True),
-        title=TEXT(analyzer=WordAnalyzer(), stored=True, field_boost=TITLE_BOOST, phrase=False),
-        title_syl=TEXT(analyzer=SyllableAnalyzer(), field_boost=TITLE_BOOST),
-        title_fold=TEXT(analyzer=FoldedAnalyzer(), field_boost=TITLE_BOOST),
-        text=TEXT(analyzer=WordAnalyzer(), phrase=False),  # phrases are matched on syllables
-        text_syl=TEXT(analyzer=SyllableAnalyzer()),
-        text_fold=TEXT(analyzer=FoldedAnalyzer()),
+        **text_fields,
         lead=STORED,
         body=STORED,
         published=STORED,  # ISO 8601 as written: with time and zone, or the day alone

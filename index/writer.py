@@ -23,7 +23,7 @@ from whoosh.writing import CLEAR
 
 from index import analysis, articles, segmenter
 from index.dates import VIETNAM
-from index.schema import NO_VALUE, make_schema
+from index.schema import NO_VALUE, TEXT_FIELDS, TITLE_FIELDS, make_schema
 
 INDEX_ENV = "VNSEARCH_INDEX"
 BATCH = 5000  # articles per commit
@@ -76,14 +76,26 @@ def exists(index_dir):
     return whoosh_index.exists_in(str(index_dir))
 
 
-def open_index(index_dir):
-    """The index in `index_dir`, or IndexUnavailable saying how to make one."""
+def open_index(index_dir, current=True):
+    """The index in `index_dir`, or IndexUnavailable saying how to make one.
+
+    With `current`, an index made by another version of vnsearch (other
+    fields) is refused too: searching it would quietly miss what it lacks.
+    """
     if not exists(index_dir):
         raise IndexUnavailable(f"no index in {index_dir}: run `vnsearch index` first")
     try:
-        return whoosh_index.open_dir(str(index_dir))
+        ix = whoosh_index.open_dir(str(index_dir))
     except Exception as e:  # a damaged or foreign directory
         raise IndexUnavailable(f"cannot open the index in {index_dir}: {e}") from None
+    if current and not is_current(ix):
+        raise IndexUnavailable(f"the index in {index_dir} was made by another version of vnsearch; "
+                               "run `vnsearch index --rebuild`")
+    return ix
+
+
+def is_current(ix):
+    return sorted(ix.schema.names()) == sorted(make_schema().names())
 
 
 def analyse(article):
@@ -106,8 +118,8 @@ def document(analysed):
     province = loc.province if loc and loc.province else NO_VALUE
     fields = dict(
         id=a.id, content_hash=a.content_hash,
-        title=a.title, title_syl=a.title, title_fold=a.title,
-        text=a.text, text_syl=a.text, text_fold=a.text,
+        **{name: a.title for name in TITLE_FIELDS.values()},
+        **{name: a.text for name in TEXT_FIELDS.values()},
         lead=a.lead, body=a.body,
         published=a.date.isoformat() if a.date else None,
         year=f"{moment:%Y}" if moment else NO_VALUE, month=f"{moment:%Y-%m}" if moment else NO_VALUE,
@@ -199,13 +211,8 @@ def _prepare_dir(index_dir, rebuild):
         index_dir.mkdir(parents=True, exist_ok=True)
         if not exists(index_dir):
             return whoosh_index.create_in(str(index_dir), make_schema())
-        ix = open_index(index_dir)
-        if sorted(ix.schema.names()) != sorted(make_schema().names()):
-            if not rebuild:
-                raise IndexUnavailable(f"the index in {index_dir} was made by another version of vnsearch; "
-                                       "run `vnsearch index --rebuild`")
-            return whoosh_index.create_in(str(index_dir), make_schema())
-        return ix
+        ix = open_index(index_dir, current=not rebuild)
+        return ix if is_current(ix) else whoosh_index.create_in(str(index_dir), make_schema())
     except OSError as e:
         raise IndexUnavailable(f"cannot write the index in {index_dir}: {e.strerror or e}") from None
 

@@ -1,27 +1,26 @@
 """Answering a search request: matching, ranking, filters, facets, snippets, in one result.
 
-One `Engine` per process holds the index and a searcher that is reused across
-requests and reopened only when the index has changed.
+One `Engine` per process holds the index, a searcher per thread reused across
+requests and reopened only when the index has changed, and what each commit
+is read into once (posting arrays, facet columns, dates, vocabulary).
 """
 
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time as day_time
 
-from whoosh import collectors
-from whoosh import query as Q
-from whoosh.searching import ResultsPage
+import numpy as np
 
-from index import gazetteer
 from index.analysis import WordAnalyzer, terms
 from index.schema import NO_VALUE
 from index.writer import open_index
-from search import ranking
+from search import filters
 from search.abbreviations import expand
-from search.facets import COLUMNS, UNKNOWN, FacetColumns, facets
+from search.facets import COLUMNS, FacetColumns, facets
+from search.filters import Dates
+from search.postings import Postings
 from search.query import parse
-from search.request import BadParameter
+from search.ranking import Ranking, by_date, top
 from search.snippets import Highlighter, highlight, snippet
 from search.vocabulary import Vocabulary
 
@@ -82,13 +81,34 @@ def locality_of(fields):
     }
 
 
+class Commit:
+    """What one commit of the index is read into once and shared by every thread.
+
+    Posting arrays (see `search.postings`), facet columns and dates load when
+    the commit is first searched; the vocabulary, only when a query needs it.
+    """
+
+    def __init__(self, reader):
+        self.generation = reader.generation()
+        self.postings = Postings(reader)
+        self.columns = FacetColumns(reader, COLUMNS)
+        self.dates = Dates(reader, self.columns)
+        self._vocabulary = None
+        self._lock = threading.Lock()
+
+    def vocabulary(self, reader):
+        with self._lock:
+            if self._vocabulary is None:
+                self._vocabulary = Vocabulary(reader)
+            return self._vocabulary
+
+
 class Engine:
-    """The index as searched by one process: a searcher per thread, caches per index generation.
+    """The index as searched by one process: a searcher per thread, one `Commit` shared by all.
 
     Whoosh searchers share open files and are not safe to read from several
     threads at once, so each thread keeps its own, reopened (never refreshed in
-    place, which keeps stale segments) when a newer commit exists. Facet
-    columns and the vocabulary depend only on the commit, so threads share them.
+    place, which keeps stale segments) when a newer commit exists.
     """
 
     def __init__(self, index_dir):
@@ -97,8 +117,7 @@ class Engine:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._opened = []
-        self._columns = {}
-        self._vocabulary = {}
+        self._commit = None
 
     def searcher(self):
         """This thread's searcher on the last commit of the index."""
@@ -113,19 +132,13 @@ class Engine:
             self._local.searcher = current = fresh
         return current
 
-    def _cached(self, cache, searcher, make):
-        generation = searcher.reader().generation()
+    def commit(self, searcher):
+        """The shared state of the commit `searcher` reads (only the newest is kept)."""
+        reader = searcher.reader()
         with self._lock:
-            if generation not in cache:
-                cache.clear()  # only the newest commit is searched
-                cache[generation] = make(searcher.reader())
-            return cache[generation]
-
-    def facet_columns(self, searcher):
-        return self._cached(self._columns, searcher, lambda reader: FacetColumns(reader, COLUMNS))
-
-    def vocabulary(self, searcher):
-        return self._cached(self._vocabulary, searcher, Vocabulary)
+            if self._commit is None or self._commit.generation != reader.generation():
+                self._commit = Commit(reader)
+            return self._commit
 
     def close(self):
         with self._lock:
@@ -139,84 +152,60 @@ class Engine:
     def __exit__(self, *exc):
         self.close()
 
-    def filter_query(self, request):
-        """The facet and date filters of `request` as one Whoosh query (None when unfiltered)."""
-        clauses = []
-        if request.region:
-            if request.region == UNKNOWN:
-                clauses.append(Q.Term("region", NO_VALUE))
-            else:
-                region = gazetteer.find_region(request.region)
-                if region is None:
-                    raise BadParameter("region", f"unknown region {request.region!r}")
-                clauses.append(Q.Term("region", region.name))
-        if request.province:
-            provinces = gazetteer.old_provinces_of(request.province)
-            if not provinces:
-                raise BadParameter("province", f"unknown province {request.province!r}")
-            clauses.append(Q.Or([Q.Term("province", p) for p in provinces]))
-        if request.district:
-            districts = gazetteer.districts_named(request.district, request.province)
-            if not districts:
-                raise BadParameter("district", f"unknown district {request.district!r}")
-            clauses.append(Q.Or([Q.Term("district", f"{d.province.name}|{d.name}") for d in districts]))
-        if request.date_from or request.date_to:
-            start = datetime.combine(request.date_from, day_time.min) if request.date_from else None
-            end = datetime.combine(request.date_to, day_time.max) if request.date_to else None
-            clauses.append(Q.DateRange("date", start, end))
-        if not clauses:
-            return None
-        return Q.And(clauses) if len(clauses) > 1 else clauses[0]
-
     def search(self, request, with_facets=True):
         """Run `request` (a SearchRequest); raises BadParameter for a filter naming nothing known."""
         started = time.perf_counter()
         parsed = parse(request.q)
         searcher = self.searcher()
-        filter_q = self.filter_query(request)
+        reader = searcher.reader()
+        commit = self.commit(searcher)
+        allowed = filters.allowed(request, commit.columns, commit.dates)
         result = SearchResult(query=parsed.text, total=0, page=request.page, limit=request.limit, took_ms=0.0,
                               hits=[], notices=list(parsed.notices))
         if parsed.empty:
             if request.q.strip():
                 result.notices.append("Truy vấn không có từ nào để tìm.")
-            if filter_q is None or request.q.strip():
+            if allowed is None or request.q.strip():
                 result.took_ms = _since(started)
                 return result
-            rank, matched = Q.Every(), _docnums(searcher, Q.Every(), filter_q)  # browsing by filters alone
+            matched = allowed & commit.postings.live  # browsing by filters alone
+            scores = np.zeros(len(matched), dtype=np.float32)
         else:
-            matcher = ranking.required(parsed)
-            reading = self.vocabulary(searcher).reading(parsed.words) if parsed.folded else ()
+            reading = commit.vocabulary(reader).reading(parsed.words) if parsed.folded else ()
             words = terms(_WORDS, parsed.free_text) if parsed.free_text and not parsed.folded else []
-            matched = _docnums(searcher, matcher, filter_q)
-            if not matched and len(parsed.words) > 1:
-                fallback = ranking.any_word(parsed)
-                matched = _docnums(searcher, fallback, filter_q)
-                if matched:
-                    result.fallback = True
-                    result.notices.append("Không có bài nào chứa tất cả các từ; đây là các bài chứa một phần.")
-                    matcher = fallback
-            if not matched or result.fallback:  # the query found little: maybe a typo or a wrong mark
-                result.suggestion = self.vocabulary(searcher).suggest(parsed, searcher.reader())
-            rank = ranking.ranked(matcher, parsed, words, reading)
+            ranking = Ranking(commit.postings, reader, parsed, words, reading)
+            matched = ranking.matches(allowed)
+            if ranking.fallback:
+                result.fallback = True
+                result.notices.append("Không có bài nào chứa tất cả các từ; đây là các bài chứa một phần.")
+            if ranking.fallback or not matched.any():  # the query found little: maybe a typo or a wrong mark
+                result.suggestion = commit.vocabulary(reader).suggest(parsed, reader)
+            scores = ranking.scores()
         highlighter = Highlighter.for_syllables(parsed.all_syllables() + [s for u in expand(parsed.words)
                                                                           if isinstance(u, list) for f in u for s in f])
-        result.total = len(matched)
-        if (request.page - 1) * request.limit < len(matched):  # Whoosh would repeat the last page instead
-            result.hits = [self._hit(hit, highlighter) for hit in _page(searcher, rank, matched, request)]
+        result.total = int(matched.sum())
+        first = (request.page - 1) * request.limit
+        if first < result.total:
+            count = request.page * request.limit
+            if request.sort == "relevance":
+                ids = top(matched, scores, count)
+            else:
+                ids = by_date(matched, commit.dates.values, commit.dates.dated, count, request.sort == "newest")
+            result.hits = [self._hit(searcher, int(n), float(scores[n]), highlighter) for n in ids[first:]]
         if with_facets:
-            result.facets = facets(self.facet_columns(searcher), matched, request)
+            result.facets = facets(commit.columns, matched, request)
         result.filters = {k: v for k, v in request.params() if k not in ("q", "page", "limit", "sort")}
         result.took_ms = _since(started)
         return result
 
-    def _hit(self, hit, highlighter):
-        fields = hit.fields()
+    def _hit(self, searcher, docnum, score, highlighter):
+        fields = searcher.stored_fields(docnum)
         text = "\n\n".join(p for p in (fields.get("lead"), fields.get("body")) if p)
         return Hit(
             id=fields["id"], title=fields.get("title") or "",
             title_html=highlight(fields.get("title") or "", highlighter),
             date=fields.get("published"), source=fields.get("source"), url=fields.get("url"),
-            score=round(hit.score or 0.0, 4), snippet=snippet(text, highlighter), locality=locality_of(fields),
+            score=round(score, 4), snippet=snippet(text, highlighter), locality=locality_of(fields),
         )
 
     def article(self, article_id):
@@ -231,29 +220,3 @@ class Engine:
 
 def _since(started):
     return round((time.perf_counter() - started) * 1000, 1)
-
-
-def _docnums(searcher, q, filter_q):
-    """The matching documents, unscored: for the total and the facet counts."""
-    found = set(searcher.docs_for_query(q))
-    if filter_q is not None and found:
-        found &= set(searcher.docs_for_query(filter_q))
-    return found
-
-
-def _page(searcher, q, matched, request):
-    """One page of hits among `matched`, by score or by date; the same order on every page.
-
-    Whoosh's default collector prunes the query as the minimum score rises,
-    from estimates of each clause's best score that boosted clauses get
-    wrong: the top 10 would then miss hits that the top 20 holds, and page 2
-    repeat page 1. Every matching document is scored instead.
-    """
-    limit = request.page * request.limit
-    if request.sort == "relevance":
-        inner = collectors.TopCollector(limit, usequality=False, replace=0)
-    else:
-        inner = collectors.SortingCollector("date", limit=limit, reverse=request.sort == "newest")
-    collector = collectors.FilterCollector(inner, allow=matched)
-    searcher.search_with_collector(q, collector)
-    return ResultsPage(collector.results(), request.page, request.limit)

@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import date
 
+import numpy as np
+
 from index import gazetteer
 from index.normalize import canonical
 from index.schema import NO_VALUE
@@ -31,20 +33,47 @@ class FacetValue:
         return asdict(self)
 
 
+def column_values(reader, name, translate=True):
+    """Every article's value in the column `name`, None where a segment has no such column.
+
+    Read segment by segment: Whoosh's multi-segment column readers lose their
+    way when a segment lacks the column (no article in it had a value).
+    """
+    values = [None] * reader.doc_count_all()
+    for segment, offset in reader.leaf_readers():
+        if segment.has_column(name):
+            column = segment.column_reader(name, translate=translate)
+            for n in range(segment.doc_count_all()):
+                values[offset + n] = column[n]
+    return values
+
+
 class FacetColumns:
-    """Every document's facet values, read once per commit, so counting is a dictionary pass."""
+    """Every article's facet values as codes, read once per commit, so a count is a bincount."""
 
     def __init__(self, reader, names):
-        self.values = {name: [] for name in names}
-        if reader.doc_count_all() == 0:  # an empty index has no columns yet
-            return
+        size = reader.doc_count_all()
+        self.labels = {}
+        self.codes = {}
         for name in names:
-            column = reader.column_reader(name)
-            self.values[name] = [column[n] for n in range(reader.doc_count_all())]
+            labels, codes = {}, np.zeros(size, dtype=np.int32)
+            for n, value in enumerate(column_values(reader, name)):
+                codes[n] = labels.setdefault(NO_VALUE if value is None else value, len(labels))
+            self.labels[name] = list(labels)
+            self.codes[name] = codes
 
-    def count(self, docnums):
-        """{column name: Counter of values} over `docnums`."""
-        return {name: Counter(values[n] for n in docnums) for name, values in self.values.items()}
+    def count(self, mask):
+        """{column name: Counter of values} over the articles of `mask` (a boolean array)."""
+        counts = {}
+        for name, codes in self.codes.items():
+            tally = np.bincount(codes[mask], minlength=len(self.labels[name]))
+            counts[name] = Counter({self.labels[name][i]: int(tally[i]) for i in np.flatnonzero(tally)})
+        return counts
+
+    def having(self, name, values):
+        """The articles whose `name` is one of `values`, as a boolean array."""
+        wanted = [i for i, label in enumerate(self.labels[name]) if label in set(values)]
+        return np.isin(self.codes[name], wanted)
 
 
 def _same(a, b):
@@ -159,7 +188,7 @@ FACETS = (RegionFacet, DateFacet)
 COLUMNS = tuple(c for facet in FACETS for c in facet.columns)
 
 
-def facets(columns, docnums, request):
-    """{facet name: [FacetValue]} for the matching `docnums`, given the reader's FacetColumns."""
-    counts = columns.count(docnums)
+def facets(columns, mask, request):
+    """{facet name: [FacetValue]} for the matching articles (`mask`), given the reader's FacetColumns."""
+    counts = columns.count(mask)
     return {facet.name: facet(request, counts).values() for facet in FACETS}

@@ -1,86 +1,30 @@
-"""From a parsed query to Whoosh queries: what must match, and what ranks higher.
+"""From a parsed query to which articles match and how they rank, as array operations.
 
-A document must contain every query syllable (accented ones exactly, ones
-typed without marks in folded form). Among those, scores rise for
+An article must contain every query syllable (accented ones exactly, ones
+typed without marks in folded form) and every quoted phrase; a phrase, or an
+abbreviation's long form, is found as its neighbouring syllable pairs. Among
+the matches, scores are BM25 sums (title weighted above text) of
+- the query's syllables (the robust granularity),
 - the query's pyvi words found as words (the precise granularity),
-- the query's syllables standing together (phrase proximity),
+- neighbouring query syllables found together (phrase proximity, as pairs),
 - for a query typed without marks, the most likely accented reading of it,
   so "dang vien" ranks "đảng viên" above "đang viện".
 """
 
-from whoosh import query as Q
+import numpy as np
 
 from index.schema import TEXT_FIELDS, TITLE_FIELDS
 from search.abbreviations import expand
 
-EXACT = 1  # Whoosh's slop: 1 is "next to each other"
-NEAR = 3
-# Weights of the boosts, tuned on XQuAD-vi dev (benchmarks/eval_xquad.py): large ones drown the
+TITLE_WEIGHT = 2.5
+# Weights, tuned on XQuAD-vi dev (benchmarks/eval_xquad.py): large boosts drown the
 # rare syllable that identifies the right article under common words.
-WORD_BOOST = 0.2
-PHRASE_BOOST = 0.5
-PAIR_BOOST = 0.3
-READING_BOOST = 0.1
-READING_PAIR_BOOST = 0.6  # "đảng viên" standing together is what "dang vien" most likely meant
-
-
-def _fields(granularity):
-    return TITLE_FIELDS[granularity], TEXT_FIELDS[granularity]
-
-
-def syllable_clause(syllable):
-    """One query syllable, in title or text: exactly as typed, or folded when typed without marks."""
-    if syllable.accented:
-        return Q.Or([Q.Term(f, syllable.text) for f in _fields("syllables")])
-    return Q.Or([Q.Term(f, syllable.folded) for f in _fields("folded")]
-                + [Q.Term(f, syllable.text, boost=0.2) for f in _fields("syllables")])
-
-
-def phrase_clause(syllables, slop=EXACT, boost=1.0):
-    """A sequence of syllables standing together, in title or text."""
-    if len(syllables) == 1:
-        return syllable_clause(syllables[0])
-    if any(s.accented for s in syllables):
-        clauses = [Q.Phrase(f, [s.text for s in syllables], slop=slop) for f in _fields("syllables")]
-    else:
-        clauses = [Q.Phrase(f, [s.folded for s in syllables], slop=slop) for f in _fields("folded")]
-    return Q.Or(clauses, boost=boost)
-
-
-def word_clause(word, boost=WORD_BOOST):
-    """A pyvi word (e.g. "đảng_viên") in the word fields."""
-    return Q.Or([Q.Term(f, word) for f in _fields("words")], boost=boost)
-
-
-def unit_clause(unit):
-    """A query syllable, or an abbreviation: any of its equivalent forms, each as a phrase."""
-    if isinstance(unit, list):
-        return Q.Or([phrase_clause(form) for form in unit])
-    return syllable_clause(unit)
-
-
-def required(parsed):
-    """What a result must contain: every word (or an equivalent form), every phrase, none of the excluded."""
-    clauses = [unit_clause(u) for u in expand(parsed.words)]
-    clauses += [phrase_clause(p, slop=EXACT) for p in parsed.phrases]
-    return _without(Q.And(clauses) if len(clauses) > 1 else clauses[0], parsed)
-
-
-def any_word(parsed):
-    """The fallback: at least one of the words (phrases still required as phrases)."""
-    if not parsed.words:
-        return None
-    some = Q.Or([unit_clause(u) for u in expand(parsed.words)])
-    if parsed.phrases:
-        some = Q.And([some] + [phrase_clause(p, slop=EXACT) for p in parsed.phrases])
-    return _without(some, parsed)
-
-
-def _without(q, parsed):
-    if not parsed.excluded:
-        return q
-    return Q.AndNot(q, Q.Or([phrase_clause(e, slop=EXACT) for e in parsed.excluded]))
-
+FOLDED = 0.5  # a syllable typed without marks, found in folded form: any of its accented readings
+FOLDED_LITERAL = 0.2  # "dang" typed, "dang" written: a weak hint, most accented readings differ
+WORD = 0.2
+PAIR = 0.3
+READING = 0.5  # ... found as its most likely reading: with FOLDED, the weight of an accented syllable
+READING_PAIR = 0.6  # "đảng viên" standing together is what "dang vien" most likely meant
 
 # Question and function words: a pair of them standing together ("là gì", "đã làm") says
 # nothing about which article is meant, so it earns no proximity boost.
@@ -90,30 +34,135 @@ thì mà để bị ở về theo như hay hoặc không chưa sẽ đang cũng 
 """.split())
 
 
+def _in_title_or_text(granularity, text):
+    return [(TITLE_FIELDS[granularity], text), (TEXT_FIELDS[granularity], text)]
+
+
+def pair_term(a, b):
+    """Two neighbouring syllables as a pair: accented when both were typed with marks, else folded."""
+    if a.accented and b.accented:
+        return "pairs", f"{a.text} {b.text}"
+    return "folded_pairs", f"{a.folded} {b.folded}"
+
+
+def syllable_term(s):
+    return ("syllables", s.text) if s.accented else ("folded", s.folded)
+
+
+def form_terms(form):
+    """What a sequence of syllables must contain: a syllable alone, or every neighbouring pair
+    (and the syllables typed with marks, exactly)."""
+    if len(form) == 1:
+        return [syllable_term(form[0])]
+    return [pair_term(a, b) for a, b in zip(form, form[1:])] + [("syllables", s.text) for s in form if s.accented]
+
+
 def _telling(pair):
     return any(s.text not in FUNCTION_WORDS for s in pair)
 
 
-def boosts(parsed, words, reading):
-    """Optional clauses that order the matches: pyvi words, proximity, the accented reading."""
-    clauses = [word_clause(w) for w in words if "_" in w]
-    if len(parsed.words) > 1:
-        clauses.append(phrase_clause(parsed.words, slop=NEAR, boost=PHRASE_BOOST))
-        pairs = [parsed.words[i:i + 2] for i in range(len(parsed.words) - 1)]
-        clauses += [phrase_clause(pair, boost=PAIR_BOOST) for pair in pairs if _telling(pair)]
-    if reading:
-        clauses += [Q.Or([Q.Term(f, r) for f in _fields("syllables")], boost=READING_BOOST) for r in reading]
-        pairs = [reading[i:i + 2] for i in range(len(reading) - 1)]
-        clauses += [Q.Or([Q.Phrase(f, pair) for f in _fields("syllables")], boost=READING_PAIR_BOOST) for pair in pairs]
-    return clauses
+class Ranking:
+    """One query against one commit: which articles match, and every article's score."""
+
+    def __init__(self, postings, reader, parsed, words=(), reading=()):
+        self.postings, self.reader, self.parsed = postings, reader, parsed
+        self.units = expand(parsed.words)
+        self.words = [w for w in words if "_" in w]
+        self.reading = list(reading)
+        self.fallback = False
+
+    # matching
+
+    def _has(self, granularity, text):
+        return self.postings.mask(self.reader, _in_title_or_text(granularity, text))
+
+    def _form_mask(self, form):
+        mask = None
+        for granularity, text in form_terms(form):
+            found = self._has(granularity, text)
+            mask = found if mask is None else mask & found
+            if not mask.any():
+                break
+        return mask
+
+    def _unit_mask(self, unit):
+        if not isinstance(unit, list):
+            return self._form_mask([unit])
+        mask = np.zeros(self.postings.size, dtype=bool)
+        for form in unit:
+            mask |= self._form_mask(form)
+        return mask
+
+    def matches(self, allowed=None):
+        """The matching articles as a boolean array: every unit, or (the fallback) any of them.
+
+        `allowed` (a boolean array: filters, live articles) bounds the result.
+        """
+        allowed = self.postings.live if allowed is None else allowed & self.postings.live
+        masks = [self._unit_mask(u) for u in self.units]
+        masks += [self._form_mask(p) for p in self.parsed.phrases]
+        mask = allowed.copy()
+        for m in masks:
+            mask &= m
+        if not mask.any() and len(self.units) > 1:
+            some = np.zeros(self.postings.size, dtype=bool)
+            for m in masks[:len(self.units)]:
+                some |= m
+            for m in masks[len(self.units):]:  # quoted phrases stay required
+                some &= m
+            if (some & allowed).any():
+                mask = some & allowed
+                self.fallback = True
+        for excluded in self.parsed.excluded:
+            mask &= ~self._form_mask(excluded)
+        return mask
+
+    # scoring
+
+    def _add(self, scores, granularity, text, weight):
+        self.postings.add_scores(scores, self.reader, [(TITLE_FIELDS[granularity], text)], weight * TITLE_WEIGHT)
+        self.postings.add_scores(scores, self.reader, [(TEXT_FIELDS[granularity], text)], weight)
+
+    def scores(self):
+        """Every article's score (an array; only the matching ones mean anything)."""
+        scores = np.zeros(self.postings.size, dtype=np.float32)
+        for unit in self.units:
+            forms = unit if isinstance(unit, list) else [[unit]]
+            for form in forms:
+                for granularity, text in form_terms(form):
+                    self._add(scores, granularity, text, FOLDED if granularity == "folded" else 1.0)
+            if not isinstance(unit, list) and not unit.accented:
+                self._add(scores, "syllables", unit.text, FOLDED_LITERAL)
+        for phrase in self.parsed.phrases:
+            for granularity, text in form_terms(phrase):
+                self._add(scores, granularity, text, 1.0)
+        for word in self.words:
+            self._add(scores, "words", word, WORD)
+        free = self.parsed.words
+        for pair in zip(free, free[1:]):
+            if _telling(pair):
+                self._add(scores, *pair_term(*pair), PAIR)
+        for syllable in self.reading:
+            self._add(scores, "syllables", syllable, READING)
+        for a, b in zip(self.reading, self.reading[1:]):
+            self._add(scores, "pairs", f"{a} {b}", READING_PAIR)
+        return scores
 
 
-def ranked(base, parsed, words=(), reading=()):
-    """The scoring query: `base` plus the boost clauses.
+def top(mask, scores, count):
+    """The `count` best article numbers among `mask`, by score, then by article number."""
+    ids = np.flatnonzero(mask)
+    if len(ids) > count:
+        chosen = scores[ids]
+        threshold = np.partition(chosen, len(ids) - count)[len(ids) - count]
+        ids = ids[chosen >= threshold]
+    order = np.lexsort((ids, -scores[ids]))
+    return ids[order][:count]
 
-    It is run filtered to the documents `base` matches, so the boosts only add
-    to scores. (Whoosh's AndMaybe would say the same, but its matcher drops
-    documents under the top-N collector's quality skipping.)
-    """
-    extra = boosts(parsed, words, reading)
-    return Q.Or([base] + extra) if extra else base
+
+def by_date(mask, dates, dated, count, newest):
+    """The first `count` article numbers among `mask` by date (undated ones last), then by number."""
+    ids = np.flatnonzero(mask)
+    keys = dates[ids] if not newest else -dates[ids]
+    order = np.lexsort((ids, keys, ~dated[ids]))
+    return ids[order][:count]
