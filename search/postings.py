@@ -53,6 +53,11 @@ def _leaf_postings(matcher):
     return np.concatenate(ids).astype(np.int32), np.concatenate(weights)
 
 
+def inverse_frequency(count, df):
+    """BM25's idf, as Lucene and bm25s have it (never negative)."""
+    return math.log(1 + (count - df + 0.5) / (df + 0.5))
+
+
 class Postings:
     """One commit's posting lists and field lengths, read on first use and shared by threads.
 
@@ -102,7 +107,7 @@ class Postings:
         if not len(ids):
             return _NOTHING
         lengths, mean = self.lengths(reader, field)
-        idf = math.log(1 + (self.count - len(ids) + 0.5) / (len(ids) + 0.5))
+        idf = inverse_frequency(self.count, len(ids))
         scores = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[ids] / mean))
         return ids, scores.astype(np.float32)
 

@@ -8,13 +8,17 @@ the matches, scores are BM25 sums (title weighted above text) of
 - the query's pyvi words found as words (the precise granularity),
 - neighbouring query syllables found together (phrase proximity, as pairs),
 - for a query typed without marks, the most likely accented reading of it,
-  so "dang vien" ranks "đảng viên" above "đang viện".
+  so "dang vien" ranks "đảng viên" above "đang viện";
+and the sum is scaled by the share of the query (by idf) an article holds, so
+one that has every rare word beats one with many common ones.
 """
 
 import numpy as np
 
+from index.normalize import fold
 from index.schema import TEXT_FIELDS, TITLE_FIELDS
 from search.abbreviations import expand
+from search.postings import inverse_frequency
 
 TITLE_WEIGHT = 2.5
 # Weights, tuned on XQuAD-vi dev (benchmarks/eval_xquad.py): large boosts drown the
@@ -25,13 +29,20 @@ WORD = 0.2
 PAIR = 0.3
 READING = 0.5  # ... found as its most likely reading: with FOLDED, the weight of an accented syllable
 READING_PAIR = 0.6  # "đảng viên" standing together is what "dang vien" most likely meant
+COVERAGE = 1.0  # exponent of the share of the query an article holds
 
+# Question words: in a question they ask, in an article they are chance ("nào", "gì"), so a
+# question of several words is not scored on them.
+QUESTION_WORDS = frozenset("ai gì nào đâu bao nhiêu sao mấy".split())
 # Question and function words: a pair of them standing together ("là gì", "đã làm") says
 # nothing about which article is meant, so it earns no proximity boost.
 FUNCTION_WORDS = frozenset("""
 ai gì nào đâu bao nhiêu sao thế nào vì mấy là đã được của có và các những trong cho với từ một này đó khi
 thì mà để bị ở về theo như hay hoặc không chưa sẽ đang cũng rất nhất
 """.split())
+
+
+_FOLDED_QUESTION = frozenset(fold(w) for w in QUESTION_WORDS)
 
 
 def _in_title_or_text(granularity, text):
@@ -123,10 +134,29 @@ class Ranking:
         self.postings.add_scores(scores, self.reader, [(TITLE_FIELDS[granularity], text)], weight * TITLE_WEIGHT)
         self.postings.add_scores(scores, self.reader, [(TEXT_FIELDS[granularity], text)], weight)
 
+    def _scored(self, unit):
+        if len(self.parsed.words) < 3 or isinstance(unit, list):
+            return True
+        return (unit.text not in QUESTION_WORDS) if unit.accented else (unit.folded not in _FOLDED_QUESTION)
+
+    def coverage(self):
+        """The share of the query's distinct syllables (weighted by idf) each article holds."""
+        held = np.zeros(self.postings.size, dtype=np.float32)
+        total = 0.0
+        for granularity, text in dict.fromkeys(syllable_term(u) for u in self.units
+                                               if not isinstance(u, list) and self._scored(u)):
+            mask = self._has(granularity, text)
+            weight = inverse_frequency(self.postings.count, int(mask.sum()))
+            held += weight * mask
+            total += weight
+        return held / total if total else np.ones(self.postings.size, dtype=np.float32)
+
     def scores(self):
         """Every article's score (an array; only the matching ones mean anything)."""
         scores = np.zeros(self.postings.size, dtype=np.float32)
         for unit in self.units:
+            if not self._scored(unit):
+                continue
             forms = unit if isinstance(unit, list) else [[unit]]
             for form in forms:
                 for granularity, text in form_terms(form):
@@ -146,7 +176,7 @@ class Ranking:
             self._add(scores, "syllables", syllable, READING)
         for a, b in zip(self.reading, self.reading[1:]):
             self._add(scores, "pairs", f"{a} {b}", READING_PAIR)
-        return scores
+        return scores * self.coverage() ** COVERAGE
 
 
 def top(mask, scores, count):
