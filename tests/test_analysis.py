@@ -2,7 +2,7 @@ import pickle
 import subprocess
 import sys
 
-from index.analysis import FoldedAnalyzer, SyllableAnalyzer, WordAnalyzer, terms
+from index.analysis import FoldedAnalyzer, FoldedPairAnalyzer, PairAnalyzer, SyllableAnalyzer, WordAnalyzer, terms
 from index.normalize import canonical, fold
 from index.schema import make_schema
 
@@ -36,6 +36,22 @@ def test_folded_syllables_match_text_typed_without_diacritics():
 
 def test_abbreviation_dot_is_not_part_of_the_term():
     assert terms(SyllableAnalyzer(), "TP. Hồ Chí Minh")[:1] == ["tp"]
+
+
+def test_pairs_are_neighbouring_syllables_within_a_sentence():
+    assert terms(PairAnalyzer(), "Đảng viên Thủ Đức. Hà Nội") == ["đảng viên", "viên thủ", "thủ đức", "hà nội"]
+    assert terms(FoldedPairAnalyzer(), "Đảng viên, thủ đức!") == ["dang vien", "vien thu", "thu duc"]
+
+
+def test_abbreviations_written_with_signs_are_pairs():
+    assert terms(PairAnalyzer(), "Sở GD-ĐT và Sở NN&PTNT") == ["sở gd", "gd đt", "đt và", "và sở", "sở nn", "nn ptnt"]
+
+
+def test_pair_offsets_span_both_syllables_in_the_source():
+    for t in PairAnalyzer()(TEXT, positions=True, chars=True):
+        first, second = t.text.split(" ")
+        piece = TEXT[t.startchar:t.endchar]
+        assert canonical(piece).startswith(first) and canonical(piece).endswith(second), (t.text, piece)
 
 
 def test_schema_pickles_and_loads_in_another_process():

@@ -79,6 +79,35 @@ def test_exact_diacritics_rank_above_a_folded_match(tmp_path):
         assert ids(run(engine, "dang vien")) == ["exact", "collision"]
 
 
+def test_an_article_with_the_rare_words_beats_one_with_the_common_ones(tmp_path):
+    from index.writer import index_articles
+    from search.engine import Engine
+    from tests.conftest import write_jsonl
+
+    filler = [{"id": f"f{i}", "title": "Tin", "body": f"Năm {1900 + i} có nhiều người chết vì dịch bệnh."}
+              for i in range(8)]
+    records = write_jsonl(tmp_path / "r.jsonl", filler + [
+        {"id": "common", "title": "Tin", "body": "Ông chết năm 869, chết năm ấy ở Baghdad; năm nào cũng nhớ."},
+        {"id": "rare", "title": "Tin", "body": "Tesla qua đời vào ngày 7 tháng 1 năm 1943."},
+    ])
+    index_articles([records], tmp_path / "ix", workers=1)
+    with Engine(tmp_path / "ix") as engine:
+        assert ids(run(engine, "Tesla chết năm nào?"))[0] == "rare"
+
+
+def test_an_index_made_by_another_version_asks_for_a_rebuild(tmp_path):
+    from whoosh import index as whoosh_index
+    from whoosh.fields import ID, TEXT, Schema
+
+    from index.writer import IndexUnavailable
+    from search.engine import Engine
+
+    (tmp_path / "ix").mkdir()
+    whoosh_index.create_in(str(tmp_path / "ix"), Schema(id=ID(stored=True), text=TEXT))
+    with pytest.raises(IndexUnavailable, match="--rebuild"):
+        Engine(tmp_path / "ix")
+
+
 @pytest.mark.parametrize("q", ['"', '"""', "(", ")", "-", "- -", "*", "?", "AND", "OR NOT", "\x00", "\ud800",
                                "đảng viên\x00", "a" * 10_000, "Ngã Bảy " * 500, "-đảng", '"đảng viên', "::", "\\"])
 def test_malformed_queries_never_raise(engine, q):
