@@ -53,8 +53,8 @@ def _is_term(piece):
 
 
 # Articles repeat their words: normalizing each distinct token once makes analysis several times faster.
-_canonical = lru_cache(maxsize=200_000)(canonical)
-_fold = lru_cache(maxsize=200_000)(fold)
+canonical_term = lru_cache(maxsize=200_000)(canonical)
+folded_term = lru_cache(maxsize=200_000)(fold)
 
 
 def _term_span(value, start, end):
@@ -130,7 +130,7 @@ class CanonicalFilter(Filter):
 
     def __call__(self, tokens):
         for t in tokens:
-            t.text = _canonical(t.text)
+            t.text = canonical_term(t.text)
             yield t
 
 
@@ -139,7 +139,7 @@ class FoldFilter(Filter):
 
     def __call__(self, tokens):
         for t in tokens:
-            t.text = _fold(t.text)
+            t.text = folded_term(t.text)
             yield t
 
 
