@@ -12,15 +12,17 @@ b=0.75, Lucene idf) over lower-cased `\\w+` syllables (folded on both sides for 
 The record's `title` (the Wikipedia article name) is never indexed: it would leak.
 
     python -m benchmarks.eval_xquad [--limit N] [--skip-distractors] [--data DIR]
-                                    [--cache DIR] [--json OUT] [--failures FILE]
+                                    [--cache DIR] [--distractors-from DIR] [--json OUT] [--failures FILE]
 
 (c) indexes 35k articles (minutes): the index is kept in --cache (benchmarks/out/)
-and reused when it is complete.
+and reused when it is complete; --distractors-from starts it from a copy of an
+index of the baomoi articles (bench_index.py's), so only the paragraphs are new.
 """
 
 import argparse
 import json
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -153,6 +155,8 @@ def main(argv=None):
     ap.add_argument("--skip-distractors", action="store_true", help="leave out (c), paragraphs among 35k articles")
     ap.add_argument("--cache", default=str(OUT), help="where (c)'s index is kept and reused (default benchmarks/out)")
     ap.add_argument("--workers", type=int, help="indexing processes (default: all cores)")
+    ap.add_argument("--distractors-from", help="start (c)'s index from a copy of this index of the baomoi articles "
+                                               "(e.g. benchmarks/out/bench_index): only the paragraphs are new")
     ap.add_argument("--json", help="also write the figures as JSON to this file")
     ap.add_argument("--failures", default=str(OUT / "xquad_failures.txt"),
                     help="per-question failure dump (default benchmarks/out/xquad_failures.txt; '' for none)")
@@ -226,6 +230,9 @@ def run_distractors(args, xq, questions, watch, figures, rows):
         print(f"(c) reusing the index in {index_dir}")
     else:
         # An interrupted build is resumed: indexing is incremental (unchanged articles are skipped).
+        if args.distractors_from and not index_dir.exists():
+            shutil.copytree(args.distractors_from, index_dir)
+            print(f"(c) starting from a copy of {args.distractors_from}")
         print(f"(c) indexing {len(paragraphs)} paragraphs and the baomoi articles into {index_dir} (minutes)...",
               flush=True)
         with watch("index distractors"):
