@@ -95,3 +95,47 @@ def test_skipped_input_is_named_and_exit_status_is_one(tmp_path):
 def test_bad_map_is_refused(tmp_path):
     out = vnsearch("index", "x.jsonl", "--map", "nonsense", "--index-dir", tmp_path / "ix", check=False)
     assert out.returncode != 0 and "--map" in out.stderr
+
+
+def _children(pid):
+    from pathlib import Path
+
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in children.read_text().split()] if children.exists() else []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_serve_answers_from_several_processes_and_stops_them_all(cli_index):
+    import os
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "webui.cli", "--index-dir", str(cli_index), "serve",
+                               "--port", str(port), "--processes", "2", "--threads", "2"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+                time.sleep(0.2)
+        children = _children(server.pid)
+        assert len(children) == 1
+        for _ in range(20):  # the kernel hands connections to either process: all of them answer alike
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q=dang+vien", timeout=30) as r:
+                assert json.load(r)["total"] == 5
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    time.sleep(0.5)
+    for child in children:
+        with pytest.raises(ProcessLookupError):
+            os.kill(child, 0)

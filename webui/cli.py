@@ -14,6 +14,7 @@ from pathlib import Path
 from index.articles import FieldMap, Problem, read
 from index.progress import Progress
 from index.writer import IndexUnavailable, default_index_dir, estimate_total, exists, index_articles
+from webui.serving import default_processes, serve_app
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -132,8 +133,6 @@ def cmd_extract(args):
 
 
 def cmd_serve(args):
-    from waitress import serve
-
     from webui.app import create_app
 
     index_dir = _index_dir(args)
@@ -145,8 +144,10 @@ def cmd_serve(args):
             print(f"vnsearch serve: {e}", file=sys.stderr)
             return 2
     app = create_app({"INDEX_DIR": str(index_dir)})
-    print(f"serving {index_dir} on http://{args.host}:{args.port}/", file=sys.stderr)
-    serve(app, host=args.host, port=args.port, threads=args.threads, ident="vnsearch")
+    processes = args.processes or default_processes()
+    print(f"serving {index_dir} on http://{args.host}:{args.port}/ ({processes} processes x {args.threads} threads)",
+          file=sys.stderr)
+    serve_app(app, args.host, args.port, args.threads, processes)
     return 0
 
 
@@ -189,7 +190,8 @@ def parser():
     v = sub.add_parser("serve", help="serve the search page")
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=8000)
-    v.add_argument("--threads", type=int, default=8)
+    v.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
+    v.add_argument("--processes", type=int, help="processes sharing the port (default: one per core)")
     v.set_defaults(run=cmd_serve)
 
     for command in (i, s, e, v):  # --index-dir is accepted after the command too
