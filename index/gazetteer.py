@@ -328,6 +328,7 @@ def find_district(name, province=None):
     return found[0] if len(found) == 1 else None
 
 
+@lru_cache(maxsize=1024)
 def region_of(province_name):
     """The region of an old province, or None."""
     province = find_old_province(province_name)
@@ -348,6 +349,7 @@ def old_provinces_of(name):
     return list(province.old_provinces)
 
 
+@lru_cache(maxsize=1024)
 def province_label(old_name):
     """The name the UI shows: "Hậu Giang (nay thuộc Cần Thơ)" for a province merged in 2025."""
     province = find_old_province(old_name)

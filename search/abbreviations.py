@@ -22,15 +22,17 @@ def read_table(path=TABLE):
 
 @lru_cache(maxsize=1)
 def _forms():
-    """[(syllables of a form, all forms of its set as syllable lists)], longest forms first."""
+    """{folded first syllable: [(syllables of a form, all forms of its set as syllable lists)]}, longest
+    forms first."""
     from search.query import syllables
 
-    forms = []
+    forms = {}
     for equivalents in read_table():
         variants = [syllables(form) for form in equivalents]
         for variant in variants:
-            forms.append((variant, variants))
-    forms.sort(key=lambda f: -len(f[0]))
+            forms.setdefault(variant[0].folded, []).append((variant, variants))
+    for starting in forms.values():
+        starting.sort(key=lambda f: -len(f[0]))
     return forms
 
 
@@ -43,7 +45,7 @@ def expand(words):
     units = []
     i = 0
     while i < len(words):
-        for form, variants in _forms():
+        for form, variants in _forms().get(words[i].folded, ()):
             if len(form) <= len(words) - i and _same(words[i:i + len(form)], form):
                 units.append(variants)
                 i += len(form)

@@ -6,7 +6,6 @@ is escaped and the only markup is our own `<mark>`.
 """
 
 import re
-from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cached_property
 from html import escape
@@ -14,6 +13,7 @@ from html import escape
 from index.analysis import canonical_term, folded_term
 
 WINDOW = 36  # syllables in a snippet
+LEAD = 6  # syllables shown before the first match
 MAX_CHARS = 320
 
 # Every letter a folded letter may stand for, any mark and any case (with re.IGNORECASE).
@@ -91,40 +91,37 @@ def mark(text, spans):
 def _best_window(text, matches):
     """The character range of the window of WINDOW syllables with the most distinct matched terms.
 
-    Syllables are counted as the text's space-separated pieces: close enough
-    to size a window, and far cheaper than pyvi's syllable pattern.
+    Windows are compared by characters (a syllable and its space: about five),
+    and syllables counted as space-separated pieces only around the chosen
+    one: a long article costs no more than a short one.
     """
     if not matches:
         return 0, min(len(text), MAX_CHARS)
-    starts = [m.start() for m in _SPACED.finditer(text)]
     best, best_score = 0, -1
     j = 0
     for i, (start, _end, _term) in enumerate(matches):
-        while j < len(matches) and matches[j][0] < _char_after(starts, start, WINDOW, len(text)):
+        while j < len(matches) and matches[j][0] < start + 5 * WINDOW:
             j += 1
         score = len({m[2] for m in matches[i:j]}) * 10 + (j - i)
         if score > best_score:
             best, best_score = i, score
-    begin = matches[best][0]
-    # open a few syllables before the first match, at a sentence start when one is near
-    k = max(0, _index_of(starts, begin) - 6)
-    begin = starts[k]
     first = matches[best][0]
+    # open a few syllables before the first match, at a sentence start when one is near
+    before = [m.start() for m in _SPACED.finditer(text, max(0, first - 12 * LEAD), first)]
+    begin = before[-LEAD] if len(before) >= LEAD else (before[0] if before and first > 12 * LEAD else 0)
     full_stop = text.rfind(". ", 0, first)
     sentence = max(full_stop + 2 if full_stop >= 0 else 0, text.rfind("\n", 0, first) + 1)
     if 0 <= first - sentence < 80:
         begin = sentence
-    end = _char_after(starts, begin, WINDOW, len(text))
-    return begin, min(end, begin + MAX_CHARS)
+    return begin, min(_after(text, begin, WINDOW), begin + MAX_CHARS)
 
 
-def _index_of(starts, char):
-    return bisect_left(starts, char)
-
-
-def _char_after(starts, char, count, length):
-    i = _index_of(starts, char) + count
-    return starts[i] if i < len(starts) else length
+def _after(text, char, count):
+    """Where the `count`-th space-separated piece after `char` starts (or the end of the text)."""
+    for n, m in enumerate(_SPACED.finditer(text, char, char + 16 * count)):
+        if n == count:
+            return m.start()
+    return min(len(text), char + 16 * count)
 
 
 def snippet(text, highlighter):
