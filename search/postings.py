@@ -27,7 +27,11 @@ _NOTHING = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 
 
 def _leaf_postings(matcher):
-    """(ids, frequencies) of one segment's posting list, a block at a time."""
+    """(ids, frequencies) of one segment's posting list, a block at a time.
+
+    Each block's ids are deltas from zero; rebased on the block before, the
+    whole list is one cumulative sum.
+    """
     if not isinstance(matcher, W3LeafMatcher):  # short lists are stored inline in the term info
         ids, weights = [], []
         while matcher.is_active():
@@ -35,22 +39,25 @@ def _leaf_postings(matcher):
             weights.append(matcher.weight())
             matcher.next()
         return np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float32)
-    ids, weights = [], []
+    deltas, weights = [], []
+    last = 0
     while True:
         matcher._read_data()
-        deltas, block_weights = matcher._data[0], matcher._data[1]
-        block_ids = np.cumsum(np.array(deltas, dtype=np.int64))
-        ids.append(block_ids)
+        block_deltas, block_weights = matcher._data[0], matcher._data[1]
+        first = len(deltas)
+        deltas.extend(block_deltas)
+        deltas[first] -= last
+        last = matcher._maxid
         if block_weights is None:
-            weights.append(np.ones(len(block_ids), dtype=np.float32))
+            weights.extend([1.0] * len(block_deltas))
         elif isinstance(block_weights, float):
-            weights.append(np.full(len(block_ids), block_weights, dtype=np.float32))
+            weights.extend([block_weights] * len(block_deltas))
         else:
-            weights.append(np.array(block_weights, dtype=np.float32))
+            weights.extend(block_weights)
         if matcher._lastblock:
             break
         matcher._goto(matcher._nextoffset)
-    return np.concatenate(ids).astype(np.int32), np.concatenate(weights)
+    return np.cumsum(np.array(deltas, dtype=np.int64)).astype(np.int32), np.array(weights, dtype=np.float32)
 
 
 def inverse_frequency(count, df):
