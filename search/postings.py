@@ -18,8 +18,11 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.util.numeric import byte_to_length
 
+from index.schema import TEXT_FIELDS, TITLE_FIELDS
+
 K1 = 1.2
 B = 0.75
+TITLE_WEIGHT = 2.5  # a title occurrence counts as this many in the text
 CACHE_BYTES = 96 * 2 ** 20  # common syllables are in every article: ~300 KB each on 35k articles
 
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
@@ -84,21 +87,29 @@ class Postings:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def lengths(self, reader, field):
-        """Every article's length in `field` (Whoosh's one-byte approximation), and their mean."""
-        found = self._lengths.get(field)
+    def _field_lengths(self, reader, field):
+        lengths = np.zeros(self.size, dtype=np.float32)
+        for segment, offset in reader.leaf_readers():
+            column = segment._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
+            if column is not None and column._count:
+                raw = np.frombuffer(column._dbfile.get(column._basepos, column._count), dtype=np.uint8)
+                lengths[offset:offset + len(raw)] = _LENGTH_OF_BYTE[raw]
+        return lengths
+
+    def lengths(self, reader, granularity):
+        """Every article's weighted length (text + TITLE_WEIGHT x title) at `granularity`, and their mean.
+
+        Lengths are Whoosh's one-byte approximations.
+        """
+        found = self._lengths.get(granularity)
         if found is None:
-            lengths = np.zeros(self.size, dtype=np.float32)
-            for segment, offset in reader.leaf_readers():
-                column = segment._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
-                if column is not None and column._count:
-                    raw = np.frombuffer(column._dbfile.get(column._basepos, column._count), dtype=np.uint8)
-                    lengths[offset:offset + len(raw)] = _LENGTH_OF_BYTE[raw]
+            lengths = (self._field_lengths(reader, TEXT_FIELDS[granularity])
+                       + TITLE_WEIGHT * self._field_lengths(reader, TITLE_FIELDS[granularity]))
             mean = float(lengths[self.live].mean()) if self.count else 1.0
-            found = self._lengths[field] = (lengths, mean or 1.0)
+            found = self._lengths[granularity] = (lengths, mean or 1.0)
         return found
 
-    def _read(self, reader, field, text):
+    def _frequencies(self, reader, field, text):
         ids, weights = [], []
         for segment, offset in reader.leaf_readers():
             if (field, text) in segment:
@@ -109,24 +120,36 @@ class Postings:
             return _NOTHING
         ids, tf = np.concatenate(ids), np.concatenate(weights)
         keep = self.live[ids]
-        if not keep.all():
-            ids, tf = ids[keep], tf[keep]
+        return (ids, tf) if keep.all() else (ids[keep], tf[keep])
+
+    def _read(self, reader, granularity, text):
+        """BM25F: title and text frequencies summed (the title's weighted) before saturation.
+
+        Summed per field instead, a common word in a short title outscored a
+        rare one in the text, and titled articles buried untitled ones.
+        """
+        title_ids, title_tf = self._frequencies(reader, TITLE_FIELDS[granularity], text)
+        text_ids, text_tf = self._frequencies(reader, TEXT_FIELDS[granularity], text)
+        ids = np.union1d(title_ids, text_ids).astype(np.int32)
         if not len(ids):
             return _NOTHING
-        lengths, mean = self.lengths(reader, field)
+        tf = np.zeros(len(ids), dtype=np.float32)
+        tf[np.searchsorted(ids, text_ids)] += text_tf
+        tf[np.searchsorted(ids, title_ids)] += TITLE_WEIGHT * title_tf
+        lengths, mean = self.lengths(reader, granularity)
         idf = inverse_frequency(self.count, len(ids))
         scores = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[ids] / mean))
         return ids, scores.astype(np.float32)
 
-    def term(self, reader, field, text):
-        """(article numbers, BM25 score of `text` in `field` for each), ascending numbers."""
-        key = (field, text)
+    def term(self, reader, granularity, text):
+        """(article numbers, BM25F score of `text` in title and text at `granularity`), ascending numbers."""
+        key = (granularity, text)
         with self._lock:
             found = self._cache.get(key)
             if found is not None:
                 self._cache.move_to_end(key)
                 return found
-        found = self._read(reader, field, text)
+        found = self._read(reader, granularity, text)
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = found
@@ -136,16 +159,14 @@ class Postings:
                     self._bytes -= ids.nbytes + scores.nbytes
         return found
 
-    def mask(self, reader, terms):
-        """The articles holding any of `terms` ((field, text) pairs), as a boolean array."""
+    def mask(self, reader, granularity, text):
+        """The articles holding `text` at `granularity`, in title or text, as a boolean array."""
         found = np.zeros(self.size, dtype=bool)
-        for field, text in terms:
-            found[self.term(reader, field, text)[0]] = True
+        found[self.term(reader, granularity, text)[0]] = True
         return found
 
-    def add_scores(self, scores, reader, terms, weight):
-        """Add `weight` x BM25 of each of `terms` to `scores` (an array over the articles)."""
-        for field, text in terms:
-            ids, term_scores = self.term(reader, field, text)
-            if len(ids):
-                scores[ids] += weight * term_scores
+    def add_scores(self, scores, reader, granularity, text, weight):
+        """Add `weight` x the BM25F score of `text` to `scores` (an array over the articles)."""
+        ids, term_scores = self.term(reader, granularity, text)
+        if len(ids):
+            scores[ids] += weight * term_scores

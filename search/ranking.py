@@ -1,9 +1,11 @@
 """From a parsed query to which articles match and how they rank, as array operations.
 
 An article must contain every query syllable (accented ones exactly, ones
-typed without marks in folded form) and every quoted phrase; a phrase, or an
+typed without marks in folded form), or for a long query (a question) enough
+of them, and every quoted phrase; a phrase, or an
 abbreviation's long form, is found as its neighbouring syllable pairs. Among
-the matches, scores are BM25 sums (title weighted above text) of
+the matches, scores are sums of BM25F (title and text as one, the title
+weighted, see `search.postings`) of
 - the query's syllables (the robust granularity),
 - the query's pyvi words found as words (the precise granularity),
 - neighbouring query syllables found together (phrase proximity, as pairs),
@@ -16,11 +18,9 @@ one that has every rare word beats one with many common ones.
 import numpy as np
 
 from index.normalize import fold
-from index.schema import TEXT_FIELDS, TITLE_FIELDS
 from search.abbreviations import expand
 from search.postings import inverse_frequency
 
-TITLE_WEIGHT = 2.5
 # Weights, tuned on XQuAD-vi dev (benchmarks/eval_xquad.py): large boosts drown the
 # rare syllable that identifies the right article under common words.
 FOLDED = 0.5  # a syllable typed without marks, found in folded form: any of its accented readings
@@ -29,7 +29,13 @@ WORD = 0.2
 PAIR = 0.3
 READING = 0.5  # ... found as its most likely reading: with FOLDED, the weight of an accented syllable
 READING_PAIR = 0.6  # "đảng viên" standing together is what "dang vien" most likely meant
-COVERAGE = 1.0  # exponent of the share of the query an article holds
+COVERAGE = 0.5  # exponent of the share of the query an article holds
+# A query of this many syllables or more is a question or a pasted sentence, not keywords: the
+# article that answers it seldom repeats every word, while long articles hold them all by chance.
+# It matches the articles holding at least MIN_SHARE of it (by idf), like a search engine's
+# "minimum should match", rather than every word.
+LONG_QUERY = 5
+MIN_SHARE = 0.2
 
 # Question words: in a question they ask, in an article they are chance ("nào", "gì"), so a
 # question of several words is not scored on them.
@@ -43,10 +49,6 @@ thì mà để bị ở về theo như hay hoặc không chưa sẽ đang cũng 
 
 
 _FOLDED_QUESTION = frozenset(fold(w) for w in QUESTION_WORDS)
-
-
-def _in_title_or_text(granularity, text):
-    return [(TITLE_FIELDS[granularity], text), (TEXT_FIELDS[granularity], text)]
 
 
 def pair_term(a, b):
@@ -81,11 +83,12 @@ class Ranking:
         self.words = [w for w in words if "_" in w]
         self.reading = list(reading)
         self.fallback = False
+        self._coverage = None
 
     # matching
 
     def _has(self, granularity, text):
-        return self.postings.mask(self.reader, _in_title_or_text(granularity, text))
+        return self.postings.mask(self.reader, granularity, text)
 
     def _form_mask(self, form):
         mask = None
@@ -105,34 +108,34 @@ class Ranking:
         return mask
 
     def matches(self, allowed=None):
-        """The matching articles as a boolean array: every unit, or (the fallback) any of them.
+        """The matching articles as a boolean array: every unit (or, for a long query, enough of
+        it), else (the fallback) any of them; quoted phrases always.
 
         `allowed` (a boolean array: filters, live articles) bounds the result.
         """
-        allowed = self.postings.live if allowed is None else allowed & self.postings.live
-        masks = [self._unit_mask(u) for u in self.units]
-        masks += [self._form_mask(p) for p in self.parsed.phrases]
-        mask = allowed.copy()
-        for m in masks:
-            mask &= m
-        if not mask.any() and len(self.units) > 1:
+        mask = self.postings.live if allowed is None else allowed & self.postings.live
+        for phrase in self.parsed.phrases:
+            mask = mask & self._form_mask(phrase)
+        if len(self.units) >= LONG_QUERY:
+            matched = mask & (self.coverage() >= MIN_SHARE)
+        else:
+            matched = mask
+            for unit in self.units:
+                matched = matched & self._unit_mask(unit)
+        if not matched.any() and len(self.units) > 1:
             some = np.zeros(self.postings.size, dtype=bool)
-            for m in masks[:len(self.units)]:
-                some |= m
-            for m in masks[len(self.units):]:  # quoted phrases stay required
-                some &= m
-            if (some & allowed).any():
-                mask = some & allowed
-                self.fallback = True
+            for unit in self.units:
+                some |= self._unit_mask(unit)
+            matched = mask & some
+            self.fallback = bool(matched.any())
         for excluded in self.parsed.excluded:
-            mask &= ~self._form_mask(excluded)
-        return mask
+            matched &= ~self._form_mask(excluded)
+        return matched
 
     # scoring
 
     def _add(self, scores, granularity, text, weight):
-        self.postings.add_scores(scores, self.reader, [(TITLE_FIELDS[granularity], text)], weight * TITLE_WEIGHT)
-        self.postings.add_scores(scores, self.reader, [(TEXT_FIELDS[granularity], text)], weight)
+        self.postings.add_scores(scores, self.reader, granularity, text, weight)
 
     def _scored(self, unit):
         if len(self.parsed.words) < 3 or isinstance(unit, list):
@@ -141,6 +144,11 @@ class Ranking:
 
     def coverage(self):
         """The share of the query's distinct syllables (weighted by idf) each article holds."""
+        if self._coverage is None:
+            self._coverage = self._held()
+        return self._coverage
+
+    def _held(self):
         held = np.zeros(self.postings.size, dtype=np.float32)
         total = 0.0
         for granularity, text in dict.fromkeys(syllable_term(u) for u in self.units

@@ -95,6 +95,25 @@ def test_an_article_with_the_rare_words_beats_one_with_the_common_ones(tmp_path)
         assert ids(run(engine, "Tesla chết năm nào?"))[0] == "rare"
 
 
+def test_a_question_finds_the_answer_that_lacks_some_of_its_words(tmp_path):
+    from index.writer import index_articles
+    from search.engine import Engine
+    from tests.conftest import write_jsonl
+
+    filler = [{"id": f"f{i}", "title": "Tin", "body": f"Năm {1900 + i} có nhiều người chết vì dịch bệnh."}
+              for i in range(8)]
+    records = write_jsonl(tmp_path / "r.jsonl", filler + [
+        {"id": "chance", "title": "Tin", "body": "Năm nào cũng có người chết vào mùa lũ; Nikola nói xe Tesla "
+                                                  "mới vào thị trường năm nay."},
+        {"id": "answer", "title": "Tin", "body": "Nikola Tesla qua đời vào ngày 7 tháng 1 năm 1943."},
+    ])
+    index_articles([records], tmp_path / "ix", workers=1)
+    with Engine(tmp_path / "ix") as engine:
+        result = run(engine, "Nikola Tesla chết vào năm nào?")
+        assert "answer" in ids(result) and not result.fallback  # every word is not required of a question
+        assert set(ids(run(engine, "Tesla chết năm"))) == {"chance"}  # a few keywords are all required
+
+
 def test_an_index_made_by_another_version_asks_for_a_rebuild(tmp_path):
     from whoosh import index as whoosh_index
     from whoosh.fields import ID, TEXT, Schema
