@@ -12,7 +12,8 @@ b=0.75, Lucene idf) over lower-cased `\\w+` syllables (folded on both sides for 
 The record's `title` (the Wikipedia article name) is never indexed: it would leak.
 
     python -m benchmarks.eval_xquad [--limit N] [--skip-distractors] [--data DIR]
-                                    [--cache DIR] [--distractors-from DIR] [--json OUT] [--failures FILE]
+                                    [--cache DIR] [--distractors-from DIR] [--json OUT] [--results]
+                                    [--failures FILE]
 
 (c) indexes 35k articles (minutes): the index is kept in --cache (benchmarks/out/)
 and reused when it is complete; --distractors-from starts it from a copy of an
@@ -158,6 +159,7 @@ def main(argv=None):
     ap.add_argument("--distractors-from", help="start (c)'s index from a copy of this index of the baomoi articles "
                                                "(e.g. benchmarks/out/bench_index): only the paragraphs are new")
     ap.add_argument("--json", help="also write the figures as JSON to this file")
+    ap.add_argument("--results", action="store_true", help="write the figures into benchmarks/RESULTS.md")
     ap.add_argument("--failures", default=str(OUT / "xquad_failures.txt"),
                     help="per-question failure dump (default benchmarks/out/xquad_failures.txt; '' for none)")
     args = ap.parse_args(argv)
@@ -218,6 +220,30 @@ def main(argv=None):
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
         print(f"figures written to {args.json}")
+    if args.results:
+        write_results(figures, len(questions), args.limit)
+
+
+GOALS = {"a": 0.85, "b": 0.82, "c": 0.85}  # MRR@10, from the issue
+
+
+def write_results(figures, count, limit):
+    """The section "Search quality" of benchmarks/RESULTS.md, beside the speed figures."""
+    from benchmarks.bench_index import stamp, table as results_table, update_results, verdict
+
+    rows = []
+    for key, s in figures["settings"].items():
+        ours, base = s["ours"], s["baseline"]
+        rows.append((f"({key}) {s['label']}", f"{ours['MRR@10']:.3f}", f"{base['MRR@10']:.3f}",
+                     f"{ours['MRR@10'] - base['MRR@10']:+.3f}", f"{ours['Recall@1']:.3f} / {ours['Recall@10']:.3f}",
+                     f">= {GOALS[key]}", verdict(ours["MRR@10"] >= GOALS[key])))
+    body = stamp() + (f"- command: `python -m benchmarks.eval_xquad --results`; {count} dev questions"
+                      f"{' (first ' + str(limit) + ')' if limit else ''}; baseline: bm25s over lower-cased "
+                      f"syllables, same run\n\n")
+    body += results_table(rows, header=("setting", "MRR@10 ours", "MRR@10 BM25", "diff", "Recall@1 / @10 ours",
+                                        "goal (MRR@10)", "result"))
+    update_results("Search quality (eval_xquad.py)", body)
+    print("updated benchmarks/RESULTS.md")
 
 
 def run_distractors(args, xq, questions, watch, figures, rows):
