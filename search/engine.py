@@ -81,20 +81,32 @@ def locality_of(fields):
     }
 
 
+# The longest posting lists, read ahead for each commit: common syllables cost a first query most.
+WARM = {"syllables": 300, "folded": 250, "words": 100, "pairs": 50}
+
+
 class Commit:
     """What one commit of the index is read into once and shared by every thread.
 
     Posting arrays (see `search.postings`), facet columns and dates load when
-    the commit is first searched; the vocabulary, only when a query needs it.
+    the commit is first searched, and the longest posting lists are read ahead
+    in a thread of their own; the vocabulary loads when a query needs it.
     """
 
-    def __init__(self, reader):
+    def __init__(self, reader, index):
         self.generation = reader.generation()
         self.postings = Postings(reader)
         self.columns = FacetColumns(reader, COLUMNS)
         self.dates = Dates(reader, self.columns)
         self._vocabulary = None
         self._lock = threading.Lock()
+        self.warming = threading.Thread(target=self._warm, args=(index,), daemon=True, name="warm")
+        self.warming.start()
+
+    def _warm(self, index):
+        with index.reader() as reader:  # a reader of its own: readers are not shared between threads
+            if reader.generation() == self.generation:
+                self.postings.warm(reader, WARM)
 
     def vocabulary(self, reader):
         with self._lock:
@@ -137,8 +149,12 @@ class Engine:
         reader = searcher.reader()
         with self._lock:
             if self._commit is None or self._commit.generation != reader.generation():
-                self._commit = Commit(reader)
+                self._commit = Commit(reader, self._index)
             return self._commit
+
+    def warm(self):
+        """Load the last commit and wait until its longest posting lists are read (benchmarks, servers)."""
+        self.commit(self.searcher()).warming.join()
 
     def close(self):
         with self._lock:

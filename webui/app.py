@@ -115,6 +115,14 @@ class _EngineHolder:
         return self._engine
 
 
+def warm(app):
+    """Open the index and read its commit ahead, so that the first visitor does not wait for it."""
+    try:
+        app.extensions["vnsearch"].get().warm()
+    except IndexUnavailable:
+        pass  # pages say so, and the next request tries again
+
+
 # ---------------------------------------------------------------- formatting
 
 
