@@ -297,19 +297,20 @@ def profile(articles_path, n, seed, with_cprofile=True):
     """Where indexing time goes, on `n` sampled articles in one process.
 
     Stages are timed directly in CPU seconds of this thread (no profiler overhead; other
-    processes on the machine do not count): reading; pyvi's feature
-    extraction and CRF tagging, called as `segmenter.label` calls them; the
-    segmenter's own glue; locality; Whoosh (`add_document`: our analyzers and the
-    posting pool; `commit`: sorting and writing the segment), fed the
-    segmentations already made, as the indexer's main process is. Then a
-    cProfile run of `index_articles(workers=1)` for the top functions.
+    processes on the machine do not count): reading; pyvi's features and CRF
+    tagging, called as `segmenter.label` calls them; the segmenter's own glue;
+    locality; the terms of the six text fields (`analysis.index_terms`); adding
+    them to a segment (`builder.SegmentBuilder.add`: postings grouped by term,
+    stored fields, columns); writing the segment (`finish`). A worker process
+    runs all of these for its share of the articles. Then a cProfile run of
+    `index_articles(workers=1)` for the top functions.
     """
     from whoosh import index as whoosh_index
 
-    from index import analysis, segmenter
+    from index import analysis, builder, segmenter
     from index.locality import extract_locality
     from index.schema import make_schema
-    from index.writer import LIMIT_MB, Analysed, document, index_articles
+    from index.writer import Analysed, document, index_articles
 
     with open(articles_path, encoding="utf-8") as f:
         lines = [line for line in f if line.strip()]
@@ -317,19 +318,19 @@ def profile(articles_path, n, seed, with_cprofile=True):
     OUT.mkdir(parents=True, exist_ok=True)
     sample_path = OUT / f"bench_index_profile{len(chosen)}.jsonl"
     sample_path.write_text("".join(chosen), encoding="utf-8")
-    tokenizer = segmenter.pyvi()  # model loading is not indexing
+    segmenter.load()  # model loading is not indexing
     clock = time.thread_time  # CPU time of this thread: the machine's other load does not count
-    t = {k: 0.0 for k in ("read", "features", "crf", "words", "locality", "analyzers", "add", "commit")}
+    t = {k: 0.0 for k in ("read", "features", "crf", "words", "locality", "terms", "add", "finish")}
 
     started = clock()
     sample = load_articles(sample_path)
     t["read"] = clock() - started
 
-    def timed_label(prepared, spans):
+    def timed_label(syllables):
         s0 = clock()
-        features = tokenizer.sent2features([prepared[s:e] for s, e in spans], False)
+        features = segmenter.features(syllables)
         s1 = clock()
-        labels = tokenizer.model.predict([features])[0]
+        labels = segmenter.tag(features)
         t["features"] += s1 - s0
         t["crf"] += clock() - s1
         return labels
@@ -345,43 +346,34 @@ def profile(articles_path, n, seed, with_cprofile=True):
         t["words"] += s1 - s0
         analysed.append(Analysed(a, title_words, text_words, locality))
 
-    # our analyzers alone, on the six text fields, as Whoosh calls them (segmentations remembered)
-    schema = make_schema()
-    text_fields = [name for name in ("title", "title_syl", "title_fold", "text", "text_syl", "text_fold")]
-    started = clock()
-    for item in analysed:
-        fields = document(item)
-        for name in text_fields:
-            field = schema[name]
-            for _ in field.analyzer(fields[name], positions=type(field.format).__name__ == "Positions",
-                                    mode="index"):
-                pass
-    t["analyzers"] = clock() - started
-    analysis._segmentations.clear()
-
     index_dir = fresh_dir(OUT / "bench_index_profile")
-    ix = whoosh_index.create_in(str(index_dir), schema)
-    writer = ix.writer(limitmb=LIMIT_MB)
-    started = clock()
+    ix = whoosh_index.create_in(str(index_dir), make_schema())
+    segment = builder.SegmentBuilder(ix)
     for item in analysed:
-        writer.add_document(**document(item))
-    t["add"] = clock() - started
+        a = item.article
+        s0 = clock()
+        terms = {"title": builder.text_postings(*analysis.index_terms(a.title, item.title_words)),
+                 "text": builder.text_postings(*analysis.index_terms(a.text, item.text_words))}
+        fields = document(item)
+        s1 = clock()
+        segment.add(fields, terms)
+        t["terms"] += s1 - s0
+        t["add"] += clock() - s1
     started = clock()
-    writer.commit()
-    t["commit"] = clock() - started
-    analysis._segmentations.clear()
+    segment.finish()
+    t["finish"] = clock() - started
 
     stages = [
         ("reading (JSON, NFC, content hash)", t["read"]),
-        ("pyvi feature extraction (sent2features)", t["features"]),
-        ("pyvi CRF tagging (model.predict)", t["crf"]),
+        ("CRF features (segmenter.features)", t["features"]),
+        ("CRF tagging (pycrfsuite Tagger.tag)", t["crf"]),
         ("segmenter glue (prepare, syllable regex, joins)", t["words"] - t["features"] - t["crf"]),
         ("locality extraction", t["locality"]),
-        ("Whoosh add_document (our analyzers + posting pool)", t["add"]),
-        ("  of which our 6 analyzers alone (timed apart, not added)", t["analyzers"]),
-        ("Whoosh commit (sort, write segment)", t["commit"]),
+        ("terms of the 6 text fields (index_terms, text_postings)", t["terms"]),
+        ("segment: add (postings by term, stored, columns)", t["add"]),
+        ("segment: finish (sort terms, write the segment)", t["finish"]),
     ]
-    total = sum(s for name, s in stages if not name.startswith("  "))
+    total = sum(s for name, s in stages)
 
     if not with_cprofile:
         return len(sample), total, stages, ""

@@ -89,27 +89,35 @@ class _SpanTokenizer(Tokenizer):
             yield t
 
 
+def _word_spans(value, words):
+    for word in words:
+        kept = [_term_span(value, s, e) for s, e in word if _is_term(value[s:e])]
+        if len(kept) == len(word):
+            yield "_".join(value[s:e] for s, e in kept), kept[0][0], kept[-1][1]
+        else:  # pyvi glued punctuation or a symbol to a word: keep its real pieces
+            for s, e in kept:
+                yield value[s:e], s, e
+
+
+def _syllable_spans(value):
+    for start, end in segmenter.pieces(value):
+        if _is_term(value[start:end]):
+            start, end = _term_span(value, start, end)
+            yield value[start:end], start, end
+
+
 class WordTokenizer(_SpanTokenizer):
     """pyvi words; a compound's syllables are joined by "_" as pyvi prints them."""
 
     def spans(self, value):
-        for word in segment(value):
-            kept = [_term_span(value, s, e) for s, e in word if _is_term(value[s:e])]
-            if len(kept) == len(word):
-                yield "_".join(value[s:e] for s, e in kept), kept[0][0], kept[-1][1]
-            else:  # pyvi glued punctuation or a symbol to a word: keep its real pieces
-                for s, e in kept:
-                    yield value[s:e], s, e
+        return _word_spans(value, segment(value))
 
 
 class SyllableTokenizer(_SpanTokenizer):
     """pyvi's syllables (and numbers, abbreviations), without punctuation; no model needed."""
 
     def spans(self, value):
-        for start, end in segmenter.pieces(value):
-            if _is_term(value[start:end]):
-                start, end = _term_span(value, start, end)
-                yield value[start:end], start, end
+        return _syllable_spans(value)
 
 
 class CanonicalFilter(Filter):
@@ -145,3 +153,50 @@ def FoldedAnalyzer():
 def terms(analyzer, text):
     """The indexed terms of `text` under `analyzer`, in order."""
     return [t.text for t in analyzer(text)]
+
+
+fold_term = _fold  # FoldedAnalyzer's last step (cached): an indexed syllable to its folded term
+
+_TERM_CACHE = 200_000
+_syllable_terms = {}  # pyvi syllable -> its indexed term, or None (punctuation)
+_word_terms = {}  # a word's syllables (a tuple; a string for one) -> its indexed terms
+
+
+def _syllable_term(piece):
+    if not _is_term(piece):
+        return None
+    return _canonical(piece[:-1] if piece[-1] == "." else piece)
+
+
+def _terms_of_word(pieces):
+    kept = [piece[:-1] if piece[-1] == "." else piece for piece in pieces if _is_term(piece)]
+    if len(kept) == len(pieces):
+        return [_canonical("_".join(kept))]
+    return [_canonical(piece) for piece in kept]
+
+
+def index_terms(text, words):
+    """The terms WordAnalyzer and SyllableAnalyzer give `text` (segmented into `words`), in order: one
+    pass, no Token objects, each distinct word and syllable analysed once. FoldedAnalyzer's terms are
+    `fold_term` of the syllables'."""
+    value = nfc(text)
+    if value != text:
+        words = segmenter.words(value)
+    if len(_word_terms) > _TERM_CACHE or len(_syllable_terms) > _TERM_CACHE:
+        _word_terms.clear()
+        _syllable_terms.clear()
+    word_terms = []
+    for word in words:
+        key = value[word[0][0]:word[0][1]] if len(word) == 1 else tuple(value[s:e] for s, e in word)
+        found = _word_terms.get(key)
+        if found is None:
+            found = _word_terms[key] = _terms_of_word((key,) if len(word) == 1 else key)
+        word_terms += found
+    syllables = []
+    for piece in segmenter.syllables(value):
+        term = _syllable_terms.get(piece, False)
+        if term is False:
+            term = _syllable_terms[piece] = _syllable_term(piece)
+        if term is not None:
+            syllables.append(term)
+    return word_terms, syllables
