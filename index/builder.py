@@ -3,19 +3,24 @@
 Whoosh's `add_document` runs each text field's analyzer (a Token object per
 token), encodes each posting as a tuple in a pool that `commit` sorts, and does
 it all in the one process that holds the lock. Here the terms of the six text
-fields come from one pass (`analysis.index_terms`, `text_postings`), postings are grouped per
-term as they are made, and each pyvi worker writes its own segment: the
-process holding the lock only commits the segments' list (`index.writer`).
+fields come from one pass (`analysis.index_terms`, `text_postings`), postings
+are grouped per term as they are made and written a term at a time, and each
+pyvi worker writes its own segment: the process holding the lock only commits
+the segments' list (`index.writer`).
 
-The segment holds what `add_document` would have written, byte for byte in
-every posting (Frequency values for words, Positions for syllables, the same
-weights, stored fields, lengths and columns); tests/test_builder.py checks it.
+The segment holds what `add_document` would have written: the same postings
+(Frequency values for words, Positions for syllables, the same weights), term
+statistics, stored fields, lengths and columns, in Whoosh's own file format;
+tests/test_builder.py checks it.
 """
 
+import zlib
+from array import array
 from collections import Counter
 from pickle import dumps
 
-from whoosh.system import pack_uint
+from whoosh.codec.whoosh3 import COMPRESSION_MIN_SIZE, WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -89,7 +94,7 @@ class SegmentBuilder:
         self._writer = SegmentWriter(ix, _lk=False)
         self.schema = self._writer.schema
         self._postings = {}  # field name -> {term: [(docnum, weight, value), ...]}
-        self._lengths = {}  # field name -> {docnum: length as the segment's length column gives it back}
+        self._lengths = {}  # field name -> [length of each docnum as the segment's length column gives it back]
 
     def __len__(self):
         return self._writer.docnum
@@ -130,8 +135,10 @@ class SegmentBuilder:
                         postings[term] = [(docnum, weight, encoded)]
                     else:
                         found.append((docnum, weight, encoded))
-            if length and length_to_byte(length):
-                self._lengths.setdefault(name, {})[docnum] = byte_to_length(length_to_byte(length))
+            if length:
+                lengths = self._lengths.setdefault(name, [])
+                lengths += [0] * (docnum + 1 - len(lengths))
+                lengths[docnum] = byte_to_length(length_to_byte(length)) if length_to_byte(length) else 0
             perdoc.add_field(name, field, value if field.stored else None, length)
             if field.column_type:
                 perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
@@ -142,23 +149,23 @@ class SegmentBuilder:
     def finish(self):
         """Write the segment's files; returns the whoosh Segment to commit, or None when nothing was added.
 
-        What `SegmentWriter._flush_segment` does with a sorted pool, but fed a term's postings a
-        block at a time rather than through `add_posting` one by one.
+        What `SegmentWriter._flush_segment` does with a sorted pool, but a term at a time rather
+        than a posting at a time.
         """
         writer = self._writer
         if not len(self):
             writer._close_segment()
             return None
+        assert writer.codec._inlinelimit <= 1  # postings never inlined in the term info, as _write_term writes them
         writer.perdocwriter.close()
         fields = writer.fieldwriter
         for name in sorted(self._postings):
             fields.start_field(name, self.schema[name])
             terms = self._postings[name]
-            lengths = self._lengths.get(name, {})
+            lengths = self._lengths.get(name, [])
+            lengths += [0] * (len(self) - len(lengths))
             for btext, term in sorted((t.encode("utf-8") if isinstance(t, str) else t, t) for t in terms):
-                fields.start_term(btext)
-                _add_postings(fields._postwriter, terms[term], lengths)
-                fields.finish_term()
+                _write_term(fields, btext, terms[term], lengths)
             fields.finish_field()
         fields.close()
         self._postings = self._lengths = {}
@@ -171,23 +178,55 @@ class SegmentBuilder:
         self._writer._close_segment()
 
 
-def _add_postings(writer, postings, lengths):
-    """`W3PostingsWriter.add_posting` for each of `postings` ((docnum, weight, value), by docnum), a block at a time."""
-    limit = writer._blocklimit
-    for start in range(0, len(postings), limit):
-        if len(writer._ids) >= limit:
-            writer._write_block()
-        docnums, weights, values = zip(*postings[start:start + limit])
-        writer._ids.extend(docnums)
-        writer._weights.extend(weights)
-        writer._maxweight = max(writer._maxweight, *weights)
-        writer._values.extend(v for v in values if v)
-        known = [lengths[d] for d in docnums if d in lengths]
-        if known:
-            low = min(known)
-            if writer._minlength is None or low < writer._minlength:
-                writer._minlength = low
-            writer._maxlength = max(writer._maxlength, *known)
+def _write_term(fields, btext, postings, lengths):
+    """What `W3FieldWriter.start_term`, `add` per posting and `finish_term` write for a term, in one go.
+
+    Same bytes (tests/test_builder.py compares the files): each block of the term's postings
+    ((docnum, weight, value), by docnum) pickled as W3PostingsWriter._write_block pickles it, the
+    term's statistics summed as W3TermInfo.add_block sums them (block weights as 32-bit floats).
+    `lengths[docnum]` is the field length as the postings writer would read it back (0: none).
+    """
+    postings_writer = fields._postwriter
+    postfile = postings_writer._postfile
+    limit, level = postings_writer._blocklimit, postings_writer._compression
+    fixed = fields._format.fixed_value_size()
+    info = W3TermInfo()
+    start = postfile.tell()
+    parts = [WHOOSH3_HEADER_MAGIC]
+    for first in range(0, len(postings), limit):
+        docnums, weights, values = zip(*postings[first:first + limit])
+        stored = array("f", weights)
+        known = [n for n in map(lengths.__getitem__, docnums) if n] if lengths else ()
+        minlength, maxlength, maxweight = min(known, default=None), max(known, default=0), max(0, *weights)
+        info._weight += sum(stored)
+        info._df += len(docnums)
+        info._minlength = minlength if info._minlength is None else min(info._minlength, minlength)
+        info._maxlength = max(info._maxlength, maxlength)
+        info._maxweight = max(info._maxweight, maxweight)
+        if info._minid is None:
+            info._minid = docnums[0]
+        info._maxid = docnums[-1]
+
+        ids = (docnums[0], *[b - a for a, b in zip(docnums, docnums[1:])])
+        if all(w == 1.0 for w in stored):
+            weights = None
+        elif all(w == stored[0] for w in stored):
+            weights = stored[0]
+        else:
+            weights = tuple(stored)
+        values = [v for v in values if v]
+        values = tuple(values) if fixed is None else (b"".join(values) if fixed else None)
+        data = dumps((ids, weights, values), 2)
+        comp = level if len(data) >= COMPRESSION_MIN_SIZE else 0
+        if comp:
+            data = zlib.compress(data, comp)
+        head = dumps((len(docnums), docnums[-1], maxweight, comp, length_to_byte(minlength),
+                      length_to_byte(maxlength)), 2)
+        size = len(head) + len(data)
+        parts += [pack_int(size if first + limit < len(postings) else -size), head, data]
+    postfile.write(b"".join(parts))
+    info.set_extent(start, postfile.tell() - start)
+    fields._tindex.add(pack_ushort(fields._fieldid) + btext, info.to_bytes())
 
 
 def build(ix, analysed_articles, document):

@@ -70,6 +70,33 @@ def test_a_built_segment_holds_exactly_what_add_document_writes(tmp_path):
     assert _dump(whoosh_index.open_dir(str(tmp_path / "ours"))) == _dump(reference)
 
 
+def _whoosh_write_term(fields, btext, postings, lengths):
+    fields.start_term(btext)
+    for docnum, weight, value in postings:
+        fields.add(docnum, weight, value, lengths[docnum] if lengths else 0)
+    fields.finish_term()
+
+
+def test_terms_are_written_in_the_bytes_whooshs_postings_writer_writes(tmp_path, monkeypatch):
+    """Byte for byte, given the same postings. (Not against add_document: equal position values are one
+    object here, which pickle writes once per block and add_document's copies each time.)"""
+    analysed = [analyse(a) for a in _articles(tmp_path)]
+    files = []
+    for name, write_term in (("ours", builder._write_term), ("whoosh", _whoosh_write_term)):
+        monkeypatch.setattr(builder, "_write_term", write_term)
+        (tmp_path / name).mkdir()
+        ix = whoosh_index.create_in(str(tmp_path / name), make_schema())
+        segment, _ = builder.build(ix, analysed, document)
+        files.append(_files(ix.storage, segment))
+    assert files[0] == files[1]
+
+
+def _files(storage, segment):
+    """The bytes of the segment's term index and postings files."""
+    inner = segment.open_compound_file(storage)
+    return {ext: inner.open_file(segment.make_filename(ext)).read() for ext in (".trm", ".pst")}
+
+
 def test_index_terms_are_the_analyzers_terms():
     for text in TRICKY:
         from index import segmenter
