@@ -183,13 +183,18 @@ def words(text, labeler=label):
         return []
     syllables = [prepared[s:e] for s, e in spans]
     labels = labeler(syllables)
-    result = [[spans[0]]]
-    for i in range(1, len(spans)):
-        if labels[i] == "I_W" and _joins(syllables[i - 1], syllables[i]):
-            result[-1].append(spans[i])
+    result = []
+    word = [spans[0]]
+    previous = syllables[0]
+    for span, syllable, tag in zip(spans[1:], syllables[1:], labels[1:]):
+        if tag == "I_W" and _joins(previous, syllable):
+            word.append(span)
         else:
-            result.append([spans[i]])
-    return [tuple(w) for w in result]
+            result.append(tuple(word))
+            word = [span]
+        previous = syllable
+    result.append(tuple(word))
+    return result
 
 
 def as_pyvi(text, segmented):
