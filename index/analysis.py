@@ -9,7 +9,8 @@ Three granularities of the same text, used identically at index and query time:
 
 Every token carries its position and its character offsets into the text it
 came from. The classes live in an importable module because Whoosh pickles
-the schema with its analyzers.
+the schema with its analyzers. For writing the index, `index_terms` gives the
+same terms in one pass, without Token objects (see `index.builder`).
 """
 
 import re
@@ -25,20 +26,15 @@ _CACHE_SIZE = 256
 _segmentations = OrderedDict()
 
 
-def remember(text, words):
-    """Keep a segmentation made elsewhere (a worker process, a stored copy) for `text`."""
-    _segmentations[text] = words
-    _segmentations.move_to_end(text)
-    while len(_segmentations) > _CACHE_SIZE:
-        _segmentations.popitem(last=False)
-
-
 def segment(text):
-    """pyvi's words of `text`, computed once per text even when three fields ask."""
+    """pyvi's words of `text`, computed once per text even when several fields ask (a query's title and text)."""
     words = _segmentations.get(text)
     if words is None:
-        words = segmenter.words(text)
-        remember(text, words)
+        words = _segmentations[text] = segmenter.words(text)
+        while len(_segmentations) > _CACHE_SIZE:
+            _segmentations.popitem(last=False)
+    else:
+        _segmentations.move_to_end(text)
     return words
 
 
