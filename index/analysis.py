@@ -11,7 +11,8 @@ Granularities of the same text, used identically at index and query time:
 
 Every token carries its position and its character offsets into the text it
 came from. The classes live in an importable module because Whoosh pickles
-the schema with its analyzers.
+the schema with its analyzers. For writing the index, `index_terms` gives the
+same terms in one pass, without Token objects (see `index.builder`).
 """
 
 import re
@@ -27,20 +28,15 @@ _CACHE_SIZE = 256
 _segmentations = OrderedDict()
 
 
-def remember(text, words):
-    """Keep a segmentation made elsewhere (a worker process, a stored copy) for `text`."""
-    _segmentations[text] = words
-    _segmentations.move_to_end(text)
-    while len(_segmentations) > _CACHE_SIZE:
-        _segmentations.popitem(last=False)
-
-
 def segment(text):
-    """pyvi's words of `text`, computed once per text even when three fields ask."""
+    """pyvi's words of `text`, computed once per text even when several fields ask (a query's title and text)."""
     words = _segmentations.get(text)
     if words is None:
-        words = segmenter.words(text)
-        remember(text, words)
+        words = _segmentations[text] = segmenter.words(text)
+        while len(_segmentations) > _CACHE_SIZE:
+            _segmentations.popitem(last=False)
+    else:
+        _segmentations.move_to_end(text)
     return words
 
 
@@ -98,31 +94,39 @@ class _SpanTokenizer(Tokenizer):
             yield t
 
 
+def _word_spans(value, words):
+    for word in words:
+        kept = [_term_span(value, s, e) for s, e in word if _is_term(value[s:e])]
+        if len(kept) == len(word):
+            yield "_".join(value[s:e] for s, e in kept), kept[0][0], kept[-1][1], False
+        else:  # pyvi glued punctuation or a symbol to a word: keep its real pieces
+            for s, e in kept:
+                yield value[s:e], s, e, False
+
+
+def _syllable_spans(value):
+    joined = False
+    for start, end in segmenter.pieces(value):
+        if _is_term(value[start:end]):
+            start, end = _term_span(value, start, end)
+            yield value[start:end], start, end, joined
+            joined = True
+        elif _SENTENCE_END.match(value, start):
+            joined = False
+
+
 class WordTokenizer(_SpanTokenizer):
     """pyvi words; a compound's syllables are joined by "_" as pyvi prints them."""
 
     def spans(self, value):
-        for word in segment(value):
-            kept = [_term_span(value, s, e) for s, e in word if _is_term(value[s:e])]
-            if len(kept) == len(word):
-                yield "_".join(value[s:e] for s, e in kept), kept[0][0], kept[-1][1], False
-            else:  # pyvi glued punctuation or a symbol to a word: keep its real pieces
-                for s, e in kept:
-                    yield value[s:e], s, e, False
+        return _word_spans(value, segment(value))
 
 
 class SyllableTokenizer(_SpanTokenizer):
     """pyvi's syllables (and numbers, abbreviations), without punctuation; no model needed."""
 
     def spans(self, value):
-        joined = False
-        for start, end in segmenter.pieces(value):
-            if _is_term(value[start:end]):
-                start, end = _term_span(value, start, end)
-                yield value[start:end], start, end, joined
-                joined = True
-            elif _SENTENCE_END.match(value, start):
-                joined = False
+        return _syllable_spans(value)
 
 
 class CanonicalFilter(Filter):
@@ -186,3 +190,55 @@ def FoldedPairAnalyzer():
 def terms(analyzer, text):
     """The indexed terms of `text` under `analyzer`, in order."""
     return [t.text for t in analyzer(text)]
+
+
+
+_TERM_CACHE = 200_000
+_syllable_terms = {}  # pyvi syllable -> its indexed term, or None (punctuation)
+_word_terms = {}  # a word's syllables (a tuple; a string for one) -> its indexed terms
+
+
+def _syllable_term(piece):
+    if not _is_term(piece):
+        return None
+    return canonical_term(piece[:-1] if piece[-1] == "." else piece)
+
+
+def _terms_of_word(pieces):
+    kept = [piece[:-1] if piece[-1] == "." else piece for piece in pieces if _is_term(piece)]
+    if len(kept) == len(pieces):
+        return [canonical_term("_".join(kept))]
+    return [canonical_term(piece) for piece in kept]
+
+
+def index_terms(text, words):
+    """The terms WordAnalyzer and SyllableAnalyzer give `text` (segmented into `words`), in order, and
+    for each syllable whether it pairs with the one before (PairFilter's `joined`): one pass, no Token
+    objects, each distinct word and syllable analysed once. The folded analyzers' terms are
+    `folded_term` of these."""
+    value = nfc(text)
+    if value != text:
+        words = segmenter.words(value)
+    if len(_word_terms) > _TERM_CACHE or len(_syllable_terms) > _TERM_CACHE:
+        _word_terms.clear()
+        _syllable_terms.clear()
+    word_terms = []
+    for word in words:
+        key = value[word[0][0]:word[0][1]] if len(word) == 1 else tuple(value[s:e] for s, e in word)
+        found = _word_terms.get(key)
+        if found is None:
+            found = _word_terms[key] = _terms_of_word((key,) if len(word) == 1 else key)
+        word_terms += found
+    syllables, joins = [], []
+    joined = False
+    for piece in segmenter.syllables(value):
+        term = _syllable_terms.get(piece, False)
+        if term is False:
+            term = _syllable_terms[piece] = _syllable_term(piece)
+        if term is not None:
+            syllables.append(term)
+            joins.append(joined)
+            joined = True
+        elif _SENTENCE_END.match(piece):
+            joined = False
+    return word_terms, syllables, joins

@@ -12,15 +12,14 @@ import string
 
 from index.normalize import old_style
 
-# pyvi's own syllable pattern (ViTokenizer.sylabelize), compiled once.
+# pyvi's own syllable pattern (ViTokenizer.sylabelize), compiled once; its groups do not capture,
+# so `findall` gives the syllables themselves (a match is the same either way).
 _ABBREVIATIONS = [r"[A-ZĐ]+\.", r"Tp\.", r"Mr\.", r"Mrs\.", r"Ms\.", r"Dr\.", r"ThS\."]
 _SPECIALS = [r"==>", r"->", r"\.\.\.", r">>", "\n"]
 _WEB = r"\w+://[^\s]+"
-_EMAIL = r"([a-zA-Z0-9_.+-]+@([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+)"
-_DIGIT = r"\d+([\.,_]\d+)+"
-PYVI_PATTERN = re.compile(
-    "(" + "|".join(_ABBREVIATIONS + _SPECIALS + [_WEB, _EMAIL, _DIGIT, r"[^\w\s]", r"\w+"]) + ")"
-)
+_EMAIL = r"(?:[a-zA-Z0-9_.+-]+@(?:[a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+)"
+_DIGIT = r"\d+(?:[\.,_]\d+)+"
+PYVI_PATTERN = re.compile("|".join(_ABBREVIATIONS + _SPECIALS + [_WEB, _EMAIL, _DIGIT, r"[^\w\s]", r"\w+"]))
 
 # Control characters: pyvi moves them into neighbouring words
 # ("đảng\x00viên" -> "đảng \x00_viên"); a space in their place keeps offsets.
@@ -55,6 +54,11 @@ def pieces(text):
     return [m.span() for m in PYVI_PATTERN.finditer(text)]
 
 
+def syllables(text):
+    """pyvi's syllables of `text`, as strings."""
+    return PYVI_PATTERN.findall(text)
+
+
 def prepare(text):
     """The text as pyvi should see it: controls blanked, tone marks in the old placement.
 
@@ -63,11 +67,108 @@ def prepare(text):
     return old_style(_CONTROLS.sub(" ", text))
 
 
-def label(prepared, spans):
-    """pyvi's B_W/I_W label for each syllable span of an already prepared text."""
+def label_with_pyvi(syllables):
+    """pyvi's own labelling (feature dicts, sklearn_crfsuite): the reference `label` must agree with."""
     tokenizer = pyvi()
-    syllables = [prepared[s:e] for s, e in spans]
     return tokenizer.model.predict([tokenizer.sent2features(syllables, False)])[0]
+
+
+_crf_parts = None
+_syllable_features = {}
+_SYLLABLE_CACHE = 100_000
+
+
+def load():
+    """Load pyvi's model and open its CRF tagger (before forking workers, so that they share them)."""
+    _crf()
+
+
+def _crf():
+    """pyvi's CRF as a bare pycrfsuite Tagger, with pyvi's bigram and trigram sets."""
+    global _crf_parts
+    if _crf_parts is None:
+        tokenizer = pyvi()
+        _crf_parts = tokenizer.model.tagger_, tokenizer.bi_grams, tokenizer.tri_grams
+    return _crf_parts
+
+
+def _syllable(syllable):
+    """A syllable's share of pyvi's features, once per distinct syllable.
+
+    pycrfsuite reads a string attribute as "name:value" with weight 1.0 and a
+    boolean as a weight; a False weight adds exactly nothing to the CRF's scores,
+    so the attributes are passed as plain strings, the False ones left out, in the
+    order of pyvi's feature dicts (which fixes the order of the float sums).
+    Returns (lower, own features, features as the previous syllable, as the next).
+    """
+    lower = syllable.lower()
+    upper, title = syllable.isupper(), syllable.istitle()
+    own = ["bias", "word.lower():" + lower]
+    before = ["-1:word.lower():" + lower]
+    after = ["+1:word.lower():" + lower]
+    if upper:
+        own.append("word.isupper()")
+    if title:
+        own.append("word.istitle()")
+    if syllable.isdigit():
+        own.append("word.isdigit()")
+    if title:
+        before.append("-1:word.istitle()")
+        after.append("+1:word.istitle()")
+    if upper:
+        before.append("-1:word.isupper()")
+        after.append("+1:word.isupper()")
+    return lower, own, before, after
+
+
+def features(syllables):
+    """pyvi's `sent2features(syllables)` in the form pycrfsuite reads fastest: one list of strings per syllable.
+
+    `" ".join([a, b]).lower()` (pyvi's n-gram key) is `a.lower() + " " + b.lower()`:
+    the only context-dependent lower-casing (Greek final sigma) stops at the space.
+    """
+    _, bi_grams, tri_grams = _crf()
+    cache = _syllable_features
+    if len(cache) > _SYLLABLE_CACHE:
+        cache.clear()
+    info = []
+    for s in syllables:
+        x = cache.get(s)
+        if x is None:
+            x = cache[s] = _syllable(s)
+        info.append(x)
+    lowers = [x[0] for x in info]
+    n = len(info)
+    pairs = [lowers[i] + " " + lowers[i + 1] for i in range(n - 1)]
+    bi = [pair in bi_grams for pair in pairs]
+    tri = [pairs[i] + " " + lowers[i + 2] in tri_grams for i in range(n - 2)]
+    items = []
+    for i in range(n):
+        item = info[i][1].copy()
+        if i > 0:
+            item += info[i - 1][2]
+            if bi[i - 1]:
+                item.append("-1:word.bi_gram()")
+            if i > 1 and tri[i - 2]:
+                item.append("-2:word.tri_gram()")
+        if i < n - 1:
+            item += info[i + 1][3]
+            if bi[i]:
+                item.append("+1:word.bi_gram()")
+            if i < n - 2 and tri[i]:
+                item.append("+2:word.tri_gram()")
+        items.append(item)
+    return items
+
+
+def tag(items):
+    """pyvi's CRF labels for `features(...)` output, straight from pycrfsuite."""
+    return _crf()[0].tag(items)
+
+
+def label(syllables):
+    """pyvi's B_W/I_W label for each syllable of an already prepared text."""
+    return tag(features(syllables))
 
 
 def words(text, labeler=label):
@@ -80,16 +181,20 @@ def words(text, labeler=label):
     spans = pieces(prepared)
     if not spans:
         return []
-    labels = labeler(prepared, spans)
-    result = [[spans[0]]]
-    for i in range(1, len(spans)):
-        previous = prepared[spans[i - 1][0]:spans[i - 1][1]]
-        current = prepared[spans[i][0]:spans[i][1]]
-        if labels[i] == "I_W" and _joins(previous, current):
-            result[-1].append(spans[i])
+    syllables = [prepared[s:e] for s, e in spans]
+    labels = labeler(syllables)
+    result = []
+    word = [spans[0]]
+    previous = syllables[0]
+    for span, syllable, tag in zip(spans[1:], syllables[1:], labels[1:]):
+        if tag == "I_W" and _joins(previous, syllable):
+            word.append(span)
         else:
-            result.append([spans[i]])
-    return [tuple(w) for w in result]
+            result.append(tuple(word))
+            word = [span]
+        previous = syllable
+    result.append(tuple(word))
+    return result
 
 
 def as_pyvi(text, segmented):

@@ -2,12 +2,15 @@
 
 - Each article carries a content hash; an unchanged article is skipped before
   any analysis, a changed one is replaced in place.
-- pyvi runs in worker processes (it is fork-safe); the one Whoosh writer in
-  this process gets their segmentations through `index.analysis.remember`, so
-  no text is segmented twice.
+- Each batch of changed articles is split between worker processes (fork, so
+  pyvi's model is loaded once), and each worker segments its share and writes
+  it as a new Whoosh segment of its own (`index.builder`): both cores analyse
+  and write. This process holds the index lock meanwhile, deletes replaced
+  articles and commits the new segments.
 - Work is committed in batches: a crash loses at most the batch under way and
-  leaves the last commit readable; the next run completes it. `--rebuild`
-  commits once, at the end, so the old index stays whole until then.
+  leaves the last commit readable (segments that no commit lists are deleted
+  by the next one); the next run completes it. `--rebuild` commits once, at
+  the end, so the old index stays whole until then.
 """
 
 import gc
@@ -21,13 +24,12 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.writing import CLEAR
 
-from index import analysis, articles, segmenter
+from index import articles, builder, segmenter
 from index.dates import VIETNAM
 from index.schema import NO_VALUE, TEXT_FIELDS, TITLE_FIELDS, make_schema
 
 INDEX_ENV = "VNSEARCH_INDEX"
-BATCH = 5000  # articles per commit
-LIMIT_MB = 256  # Whoosh's in-memory posting pool before it spills to disk
+BATCH = 5000  # articles read per batch, and written per commit
 PARALLEL_FROM = 64  # fewer changed articles than this are analysed in this process
 
 
@@ -111,8 +113,6 @@ def analyse(article):
 def document(analysed):
     """The Whoosh fields of an analysed article."""
     a = analysed.article
-    analysis.remember(a.title, analysed.title_words)
-    analysis.remember(a.text, analysed.text_words)
     loc = analysed.locality
     moment = a.date.moment.astimezone(VIETNAM).replace(tzinfo=None) if a.date else None
     province = loc.province if loc and loc.province else NO_VALUE
@@ -145,31 +145,68 @@ def known_hashes(ix):
         return {ids[n]: hashes[n] for n in reader.all_doc_ids()}
 
 
+_done = None  # articles built so far, shared with the workers for the progress bar
+
+
 def _pool(workers):
-    segmenter.pyvi()  # load the model once, before forking: the workers share it
-    return multiprocessing.get_context("fork").Pool(workers)
+    global _done
+    segmenter.load()  # load the model once, before forking: the workers share it
+    context = multiprocessing.get_context("fork")
+    _done = context.Value("q", 0)
+    return context.Pool(workers)
 
 
-def _analysed(batch, pool):
-    if pool is None or len(batch) < PARALLEL_FROM:
-        return map(analyse, batch)
-    return pool.imap(analyse, batch, chunksize=8)
+def _build(task, tick=None):
+    """Analyse a share of a batch and write it as a new segment: (whoosh Segment or None, ids in docnum order)."""
+    index_dir, share = task
+    tick = tick or _tick
+
+    def analysed():
+        for article in share:
+            yield analyse(article)
+            tick()
+
+    return builder.build(whoosh_index.open_dir(index_dir), analysed(), document)
+
+
+def _tick():
+    with _done.get_lock():
+        _done.value += 1
+
+
+def _shares(todo, n):
+    """`todo` cut into at most `n` runs of about equal text length, so the workers finish together."""
+    sizes = [len(a.title) + len(a.text) + 1 for a in todo]
+    total, shares, start, done = sum(sizes), [], 0, 0
+    for i, size in enumerate(sizes):
+        done += size
+        if done * n >= total * (len(shares) + 1) and len(shares) < n - 1:
+            shares.append(todo[start:i + 1])
+            start = i + 1
+    shares.append(todo[start:])
+    return [share for share in shares if share]
 
 
 class _Writer:
-    """One Whoosh writer at a time, committed every BATCH articles (or once, for a rebuild)."""
+    """Holds the index lock while segments are built; deletes replaced articles; commits the new segments.
+
+    Commits every BATCH articles written (or once, for a rebuild).
+    """
 
     def __init__(self, ix, rebuild, lock_timeout):
         self.ix = ix
         self.rebuild = rebuild
         self.lock_timeout = lock_timeout
         self.writer = None
-        self.pending = 0
+        self.segments = []  # built since the last commit
+        self.pending = {}  # id -> (segment, docnum) of what they hold
 
-    def _open(self):
+    def open(self):
+        if self.writer is not None:
+            return
         failure = None
         try:
-            self.writer = self.ix.writer(timeout=self.lock_timeout, delay=0.25, limitmb=LIMIT_MB)
+            self.writer = self.ix.writer(timeout=self.lock_timeout, delay=0.25)
         except whoosh_index.LockError:
             raise IndexUnavailable(f"the index in {self.ix.storage.folder} is locked by another `vnsearch index`; "
                                    f"waited {self.lock_timeout:g} s (try again when it has finished)") from None
@@ -180,20 +217,46 @@ class _Writer:
             gc.collect()
             raise OSError(failure)
 
-    def write(self, fields, new):
-        if self.writer is None:
-            self._open()
-        (self.writer.add_document if new else self.writer.update_document)(**fields)
-        self.pending += 1
-        if not self.rebuild and self.pending >= BATCH:
+    def replace(self, article_id):
+        """Delete the copy of `article_id` already written: in a segment built since the last commit, or in the index."""
+        self.open()
+        held = self.pending.pop(article_id, None)
+        if held is not None:
+            held[0].delete_document(held[1])
+        elif not self.rebuild:
+            self.writer.delete_by_term("id", article_id)
+
+    def add(self, built):
+        """Take the (segment, ids) pairs of one batch; commit when BATCH articles wait (never between a batch's
+        segments: a commit deletes the files of segments it does not list)."""
+        for segment, ids in built:
+            if segment is not None:
+                self.segments.append(segment)
+                for docnum, article_id in enumerate(ids):
+                    self.pending[article_id] = (segment, docnum)
+        if not self.rebuild and len(self.pending) >= BATCH:
             self.commit()
 
     def commit(self):
         if self.writer is None and self.rebuild:
-            self._open()  # a rebuild of nothing still clears the old index
-        if self.writer is not None:
-            self.writer.commit(mergetype=CLEAR) if self.rebuild else self.writer.commit()
-        self.writer, self.pending = None, 0
+            self.open()  # a rebuild of nothing still clears the old index
+        if self.writer is None:
+            return
+        writer = self.writer
+        try:
+            # as Whoosh's own commit, with the workers' segments added to the list
+            kept = writer._merge_segments(CLEAR if self.rebuild else None, False, True)
+            if writer._added:  # the merge policy merged small segments into this writer
+                kept.append(writer._finalize_segment())
+            else:
+                writer._close_segment()
+            writer._commit_toc(kept + self.segments)
+        except Exception:
+            writer._cleanup_on_error()
+            raise
+        finally:
+            self.writer, self.segments, self.pending = None, [], {}
+        writer._finish()
 
     def cancel(self):
         """Drop the uncommitted batch; the last commit stays what readers see."""
@@ -202,7 +265,7 @@ class _Writer:
                 self.writer.cancel()
             except Exception:  # a commit that failed half-way has already closed the writer
                 pass
-        self.writer = None
+        self.writer, self.segments, self.pending = None, [], {}
 
 
 def _prepare_dir(index_dir, rebuild):
@@ -234,28 +297,32 @@ def index_articles(paths, index_dir, fields=None, rebuild=False, workers=None, l
     seen = set()
     failure = None
     try:
-        for batch in _batches(articles.read(paths, fields), 512):
-            todo = []
+        for batch in _batches(articles.read(paths, fields), BATCH):
+            todo = {}
             for item in batch:
                 if isinstance(item, articles.Problem):
                     summary.problems.append(item)
                     if report:
                         report(item)
                 elif item.id in seen or known.get(item.id) != item.content_hash:
-                    todo.append(item)
+                    new = item.id not in known
+                    if not new:
+                        writer.replace(item.id)
+                    todo.pop(item.id, None)  # a later copy in the same batch replaces it
+                    todo[item.id] = item
+                    known[item.id] = item.content_hash
+                    if new:
+                        summary.indexed += 1
+                    else:
+                        summary.updated += 1
                 else:
                     summary.unchanged += 1
                 seen.add(getattr(item, "id", None))
-            for analysed in _analysed(todo, pool):
-                new = analysed.article.id not in known
-                writer.write(document(analysed), new=new)
-                known[analysed.article.id] = analysed.article.content_hash
-                if new:
-                    summary.indexed += 1
-                else:
-                    summary.updated += 1
             if progress:
-                progress.advance(len(batch), total)
+                progress.advance(len(batch) - len(todo), total)
+            if todo:
+                writer.open()  # the lock is held while segments are written
+                writer.add(_built(list(todo.values()), str(ix.storage.folder), pool, workers, progress, total))
         writer.commit()
     except OSError as e:
         failure = e.strerror or str(e)
@@ -271,6 +338,24 @@ def index_articles(paths, index_dir, fields=None, rebuild=False, workers=None, l
         raise IndexUnavailable(f"cannot write the index in {index_dir}: {failure}; the last committed index is intact")
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _built(todo, index_dir, pool, workers, progress, total):
+    """(segment, ids) for `todo`, built by the workers (or here, for a few articles), advancing `progress`."""
+    if pool is None or len(todo) < PARALLEL_FROM:
+        tick = (lambda: progress.advance(1, total)) if progress else (lambda: None)
+        return [_build((index_dir, todo), tick)]
+    start = _done.value
+    result = pool.map_async(_build, [(index_dir, share) for share in _shares(todo, workers)], chunksize=1)
+    shown = start
+    while not result.ready():
+        result.wait(0.2)
+        if progress and _done.value > shown:
+            progress.advance(_done.value - shown, total)
+            shown = _done.value
+    if progress and start + len(todo) > shown:
+        progress.advance(start + len(todo) - shown, total)
+    return result.get()
 
 
 def _batches(items, size):

@@ -40,3 +40,33 @@ def test_control_characters_do_not_move_into_words():
 def test_empty_and_punctuation_only_text():
     assert segmenter.words("") == []
     assert all(len(w) == 1 for w in segmenter.words("?!... --"))
+
+
+TRICKY = [
+    "Đảng bộ TP. Thủ Đức có 24.317 đảng viên; Thành uỷ giữ gìn hoà bình (21-KL/TW).",
+    "HÀ NỘI - Ông Nguyễn Văn A, Mr. Smith, Dr. Lê và ThS. Trần gặp nhau ở Tp. Hồ Chí Minh ==> kết quả...",
+    "Xem http://baomoi.com/a-b/c.epi?x=1 hoặc gửi thư tới ban.bien-tap@vnexpress.net >> 3,5% và 1.000.000 đồng",
+    "Σ ΣΑΣ σίσυφος İstanbul ǅemal ﬁnal Ⅻ ½ ²³ ١٢٣ 日本語 👍🏽 e\u0301",
+    "đảng\x00viên \u200bnông dân\n\nlúa\tgạo\r\n-> ==> >>> ... .... !!! ?!",
+    "a",
+    "A. B. C. ĐẢNG VIÊN Đảng Viên đảng viên ĐảngViên",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_tricky_text_is_segmented_as_pyvi_does(text):
+    assert segmenter.as_pyvi(text, segmenter.words(text)) == segmenter.pyvi().tokenize(segmenter.prepare(text))
+
+
+@pytest.mark.parametrize("text", TRICKY + [nfc(p.read_text(encoding="utf-8")) for p in SEEDS])
+def test_crf_labels_are_pyvis_own(text):
+    """Features passed to pycrfsuite as strings give the labels of pyvi's feature dicts through sklearn_crfsuite."""
+    syllables = segmenter.syllables(segmenter.prepare(text))
+    if syllables:
+        assert list(segmenter.label(syllables)) == list(segmenter.label_with_pyvi(syllables))
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_syllable_spans_and_strings_agree(text):
+    prepared = segmenter.prepare(text)
+    assert [prepared[s:e] for s, e in segmenter.pieces(prepared)] == segmenter.syllables(prepared)

@@ -97,3 +97,39 @@ def test_an_unwritable_index_directory_gives_a_clear_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(IndexUnavailable, match="cannot write the index"):
         index_articles([SEEDS], blocker / "ix", workers=1)
+
+
+@pytest.mark.parametrize("rebuild", [False, True])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_article_given_twice_is_indexed_once_in_its_last_version(tmp_path, monkeypatch, rebuild, workers):
+    import index.writer
+
+    monkeypatch.setattr(index.writer, "BATCH", 100)  # copies in one batch, and in batches apart
+    monkeypatch.setattr(index.writer, "PARALLEL_FROM", 10)
+    records = [{"id": f"a{i}", "title": f"Bài {i}", "body": f"Nông dân vụ {i}."} for i in range(250)]
+    records[5]["body"] = records[150]["body"] = "Bản cũ."
+    records += [{"id": "a5", "body": "Bản mới của a5."}, {"id": "a150", "body": "Bản mới ở lô sau."}]
+    records.insert(60, {"id": "a0", "body": "Bản mới của a0."})  # in the same batch as the first copy
+    path = write_jsonl(tmp_path / "r.jsonl", records)
+    summary = index_articles([path], tmp_path / "ix", workers=workers, rebuild=rebuild)
+    assert (summary.indexed, summary.updated) == (250, 3)
+    ix = whoosh_index.open_dir(str(tmp_path / "ix"))
+    assert ix.doc_count() == 250
+    with ix.searcher() as s:
+        assert s.document(id="a0")["body"] == "Bản mới của a0."
+        assert s.document(id="a5")["body"] == "Bản mới của a5."
+        assert s.document(id="a150")["body"] == "Bản mới ở lô sau."
+        assert len(list(s.documents(id="a150"))) == 1
+
+
+def test_progress_counts_every_article_once_with_workers(tmp_path):
+    class Counting:
+        done = 0
+
+        def advance(self, count=1, total=None):
+            self.done += count
+
+    records = _records(tmp_path, [f"Bài số {i} về hòa bình." for i in range(150)])
+    progress = Counting()
+    index_articles([records], tmp_path / "ix", workers=2, progress=progress)
+    assert progress.done == 150

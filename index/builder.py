@@ -1,0 +1,256 @@
+"""Writing analysed articles into a new Whoosh segment, fast, in whichever process analysed them.
+
+Whoosh's `add_document` runs each text field's analyzer (a Token object per
+token), encodes each posting as a tuple in a pool that `commit` sorts, and does
+it all in the one process that holds the lock. Here the terms of the six text
+fields come from one pass (`analysis.index_terms`, `text_postings`), postings
+are grouped per term as they are made and written a term at a time, and each
+pyvi worker writes its own segment: the process holding the lock only commits
+the segments' list (`index.writer`).
+
+The segment holds what `add_document` would have written: the same postings
+(Frequency values for words, Positions for syllables, the same weights), term
+statistics, stored fields, lengths and columns, in Whoosh's own file format;
+tests/test_builder.py checks it.
+"""
+
+import gc
+import zlib
+from array import array
+from collections import Counter
+from operator import sub
+from pickle import dumps
+
+from whoosh.codec.whoosh3 import COMPRESSION_MIN_SIZE, WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.system import pack_int, pack_uint, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.writing import SegmentWriter
+
+from index import analysis
+
+# Text field: (the text it indexes, which of text_postings' granularities)
+TEXT_FIELDS = {
+    "title": ("title", 0), "title_syl": ("title", 1), "title_fold": ("title", 2),
+    "text": ("text", 0), "text_syl": ("text", 1), "text_fold": ("text", 2),
+}
+
+_freq_values = {}  # freq -> Frequency's encoded value
+_single_positions = {}  # position -> Positions' encoded value for a term seen once
+
+
+def _frequency_value(freq):
+    value = _freq_values.get(freq)
+    if value is None:
+        value = _freq_values[freq] = pack_uint(freq)
+    return value
+
+
+def _positions_value(positions):
+    """`whoosh.formats.Positions.encode`, memoized for the common single position."""
+    if len(positions) == 1:
+        p = positions[0]
+        value = _single_positions.get(p)
+        if value is None:
+            value = _single_positions[p] = pack_uint(1) + dumps([p], 2)
+        return value
+    return pack_uint(len(positions)) + dumps([positions[0], *map(sub, positions[1:], positions)], 2)
+
+
+def text_postings(word_terms, syllables):
+    """What one text gives each granularity, as {term: (freq, encoded value)}: words as Whoosh's
+    Frequency format encodes them, syllables and folded syllables as its Positions format does.
+
+    Folded syllables are the syllables' positions merged per folded form, not a second pass over the text.
+    """
+    words = {t: (n, _frequency_value(n)) for t, n in Counter(word_terms).items()}
+    positions = {}
+    for pos, t in enumerate(syllables):
+        seen = positions.get(t)
+        if seen is None:
+            positions[t] = [pos]
+        else:
+            seen.append(pos)
+    exact, folded = {}, {}
+    fold = analysis.fold_term
+    for t, p in positions.items():
+        value = _positions_value(p)
+        exact[t] = (len(p), value)
+        f = fold(t)
+        seen = folded.get(f)
+        if seen is None:
+            folded[f] = (len(p), value, p)
+        else:
+            merged = sorted(seen[2] + p)
+            folded[f] = (len(merged), _positions_value(merged), merged)
+    return words, exact, folded
+
+
+class SegmentBuilder:
+    """A new segment of the index in `ix`, filled with `add` and written with `finish`.
+
+    It takes no lock: the process that commits the segment into the index holds it.
+    """
+
+    def __init__(self, ix):
+        self._writer = SegmentWriter(ix, _lk=False)
+        self.schema = self._writer.schema
+        self._postings = {}  # field name -> {term: [(docnum, weight, value), ...]}
+        self._lengths = {}  # field name -> [length of each docnum as the segment's length column gives it back]
+
+    def __len__(self):
+        return self._writer.docnum
+
+    def add(self, fields, terms):
+        """Add one document: `fields` as for `add_document`, `terms` {"title"/"text": text_postings(...)}."""
+        writer = self._writer
+        perdoc = writer.perdocwriter
+        docnum = writer.docnum
+        names = sorted(name for name in fields if not name.startswith("_"))
+        writer._check_fields(self.schema, names)
+        perdoc.start_doc(docnum)
+        for name in names:
+            value = fields[name]
+            if value is None:
+                continue
+            field = self.schema[name]
+            length = 0
+            if name in TEXT_FIELDS:  # scorable, so the length is the number of tokens
+                source, granularity = TEXT_FIELDS[name]
+                boost = field.format.field_boost
+                postings = self._postings.setdefault(name, {})
+                for term, entry in terms[source][granularity].items():
+                    freq = entry[0]
+                    length += freq
+                    found = postings.get(term)
+                    if found is None:
+                        postings[term] = [(docnum, freq * boost, entry[1])]
+                    else:
+                        found.append((docnum, freq * boost, entry[1]))
+            elif field.indexed:
+                postings = self._postings.setdefault(name, {})
+                for term, freq, weight, encoded in field.index(value):
+                    if field.scorable:
+                        length += freq
+                    found = postings.get(term)
+                    if found is None:
+                        postings[term] = [(docnum, weight, encoded)]
+                    else:
+                        found.append((docnum, weight, encoded))
+            if length:
+                lengths = self._lengths.setdefault(name, [])
+                lengths += [0] * (docnum + 1 - len(lengths))
+                lengths[docnum] = byte_to_length(length_to_byte(length)) if length_to_byte(length) else 0
+            perdoc.add_field(name, field, value if field.stored else None, length)
+            if field.column_type:
+                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+        perdoc.finish_doc()
+        writer._added = True
+        writer.docnum += 1
+
+    def finish(self):
+        """Write the segment's files; returns the whoosh Segment to commit, or None when nothing was added.
+
+        What `SegmentWriter._flush_segment` does with a sorted pool, but a term at a time rather
+        than a posting at a time.
+        """
+        writer = self._writer
+        if not len(self):
+            writer._close_segment()
+            return None
+        assert writer.codec._inlinelimit <= 1  # postings never inlined in the term info, as _write_term writes them
+        writer.perdocwriter.close()
+        fields = writer.fieldwriter
+        for name in sorted(self._postings):
+            fields.start_field(name, self.schema[name])
+            terms = self._postings[name]
+            lengths = self._lengths.get(name, [])
+            lengths += [0] * (len(self) - len(lengths))
+            for btext, term in sorted((t.encode("utf-8") if isinstance(t, str) else t, t) for t in terms):
+                _write_term(fields, btext, terms[term], lengths)
+            fields.finish_field()
+        fields.close()
+        self._postings = self._lengths = {}
+        writer._close_segment()
+        writer._assemble_segment()
+        return writer.get_segment()
+
+    def cancel(self):
+        """Close the files; a segment that is never committed is deleted by the next commit."""
+        self._writer._close_segment()
+
+
+def _write_term(fields, btext, postings, lengths):
+    """What `W3FieldWriter.start_term`, `add` per posting and `finish_term` write for a term, in one go.
+
+    Same bytes (tests/test_builder.py compares the files): each block of the term's postings
+    ((docnum, weight, value), by docnum) pickled as W3PostingsWriter._write_block pickles it, the
+    term's statistics summed as W3TermInfo.add_block sums them (block weights as 32-bit floats).
+    `lengths[docnum]` is the field length as the postings writer would read it back (0: none).
+    """
+    postings_writer = fields._postwriter
+    postfile = postings_writer._postfile
+    limit, level = postings_writer._blocklimit, postings_writer._compression
+    fixed = fields._format.fixed_value_size()
+    info = W3TermInfo()
+    start = postfile.tell()
+    parts = [WHOOSH3_HEADER_MAGIC]
+    for first in range(0, len(postings), limit):
+        docnums, weights, values = zip(*postings[first:first + limit])
+        stored = array("f", weights)
+        known = [n for n in map(lengths.__getitem__, docnums) if n] if lengths else ()
+        minlength, maxlength, maxweight = min(known, default=None), max(known, default=0), max(0, *weights)
+        info._weight += sum(stored)
+        info._df += len(docnums)
+        info._minlength = minlength if info._minlength is None else min(info._minlength, minlength)
+        info._maxlength = max(info._maxlength, maxlength)
+        info._maxweight = max(info._maxweight, maxweight)
+        if info._minid is None:
+            info._minid = docnums[0]
+        info._maxid = docnums[-1]
+
+        ids = (docnums[0], *[b - a for a, b in zip(docnums, docnums[1:])])
+        if all(w == 1.0 for w in stored):
+            weights = None
+        elif all(w == stored[0] for w in stored):
+            weights = stored[0]
+        else:
+            weights = tuple(stored)
+        values = [v for v in values if v]
+        values = tuple(values) if fixed is None else (b"".join(values) if fixed else None)
+        data = dumps((ids, weights, values), 2)
+        comp = level if len(data) >= COMPRESSION_MIN_SIZE else 0
+        if comp:
+            data = zlib.compress(data, comp)
+        head = dumps((len(docnums), docnums[-1], maxweight, comp, length_to_byte(minlength),
+                      length_to_byte(maxlength)), 2)
+        size = len(head) + len(data)
+        parts += [pack_int(size if first + limit < len(postings) else -size), head, data]
+    postfile.write(b"".join(parts))
+    info.set_extent(start, postfile.tell() - start)
+    fields._tindex.add(pack_ushort(fields._fieldid) + btext, info.to_bytes())
+
+
+def build(ix, analysed_articles, document):
+    """A segment holding `analysed_articles` (each turned into fields by `document`), and their ids in docnum order.
+
+    Python's cyclic garbage collector is paused meanwhile: the builder makes no cycles, and each
+    full collection would only walk again through the millions of postings it holds (5 % of the time).
+    """
+    builder = SegmentBuilder(ix)
+    ids = []
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for analysed in analysed_articles:
+            a = analysed.article
+            terms = {"title": text_postings(*analysis.index_terms(a.title, analysed.title_words)),
+                     "text": text_postings(*analysis.index_terms(a.text, analysed.text_words))}
+            builder.add(document(analysed), terms)
+            ids.append(a.id)
+        return builder.finish(), ids
+    except BaseException:
+        builder.cancel()
+        raise
+    finally:
+        if collecting:
+            gc.enable()
