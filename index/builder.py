@@ -2,14 +2,14 @@
 
 Whoosh's `add_document` runs each text field's analyzer (a Token object per
 token), encodes each posting as a tuple in a pool that `commit` sorts, and does
-it all in the one process that holds the lock. Here the terms of the six text
-fields come from one pass (`analysis.index_terms`, `text_postings`), postings
+it all in the one process that holds the lock. Here the terms of the text
+fields (every granularity of title and text) come from one pass (`analysis.index_terms`, `text_postings`), postings
 are grouped per term as they are made and written a term at a time, and each
 pyvi worker writes its own segment: the process holding the lock only commits
 the segments' list (`index.writer`).
 
 The segment holds what `add_document` would have written: the same postings
-(Frequency values for words, Positions for syllables, the same weights), term
+(Frequency values, the same weights), term
 statistics, stored fields, lengths and columns, in Whoosh's own file format;
 tests/test_builder.py checks it.
 """
@@ -18,7 +18,6 @@ import gc
 import zlib
 from array import array
 from collections import Counter
-from operator import sub
 from pickle import dumps
 
 from whoosh.codec.whoosh3 import COMPRESSION_MIN_SIZE, WHOOSH3_HEADER_MAGIC, W3TermInfo
@@ -27,62 +26,46 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from index import analysis
+from index.schema import GRANULARITIES, TEXT_FIELDS, TITLE_FIELDS
 
 # Text field: (the text it indexes, which of text_postings' granularities)
-TEXT_FIELDS = {
-    "title": ("title", 0), "title_syl": ("title", 1), "title_fold": ("title", 2),
-    "text": ("text", 0), "text_syl": ("text", 1), "text_fold": ("text", 2),
+SOURCES = {
+    **{TITLE_FIELDS[g]: ("title", n) for n, g in enumerate(GRANULARITIES)},
+    **{TEXT_FIELDS[g]: ("text", n) for n, g in enumerate(GRANULARITIES)},
 }
 
 _freq_values = {}  # freq -> Frequency's encoded value
-_single_positions = {}  # position -> Positions' encoded value for a term seen once
 
 
-def _frequency_value(freq):
-    value = _freq_values.get(freq)
-    if value is None:
-        value = _freq_values[freq] = pack_uint(freq)
-    return value
-
-
-def _positions_value(positions):
-    """`whoosh.formats.Positions.encode`, memoized for the common single position."""
-    if len(positions) == 1:
-        p = positions[0]
-        value = _single_positions.get(p)
+def _frequencies(counts):
+    """{term: (freq, Whoosh's Frequency encoding of freq)}."""
+    found = {}
+    for term, n in counts.items():
+        value = _freq_values.get(n)
         if value is None:
-            value = _single_positions[p] = pack_uint(1) + dumps([p], 2)
-        return value
-    return pack_uint(len(positions)) + dumps([positions[0], *map(sub, positions[1:], positions)], 2)
+            value = _freq_values[n] = pack_uint(n)
+        found[term] = (n, value)
+    return found
 
 
-def text_postings(word_terms, syllables):
-    """What one text gives each granularity, as {term: (freq, encoded value)}: words as Whoosh's
-    Frequency format encodes them, syllables and folded syllables as its Positions format does.
+def text_postings(word_terms, syllables, joins):
+    """What one text gives each granularity of `index.schema.GRANULARITIES`, in its order, as
+    {term: (freq, encoded value)} in Whoosh's Frequency format.
 
-    Folded syllables are the syllables' positions merged per folded form, not a second pass over the text.
+    Folded syllables are the syllables' counts merged per folded form, and pairs come from the
+    same list: no second pass over the text.
     """
-    words = {t: (n, _frequency_value(n)) for t, n in Counter(word_terms).items()}
-    positions = {}
-    for pos, t in enumerate(syllables):
-        seen = positions.get(t)
-        if seen is None:
-            positions[t] = [pos]
-        else:
-            seen.append(pos)
-    exact, folded = {}, {}
-    fold = analysis.fold_term
-    for t, p in positions.items():
-        value = _positions_value(p)
-        exact[t] = (len(p), value)
-        f = fold(t)
-        seen = folded.get(f)
-        if seen is None:
-            folded[f] = (len(p), value, p)
-        else:
-            merged = sorted(seen[2] + p)
-            folded[f] = (len(merged), _positions_value(merged), merged)
-    return words, exact, folded
+    fold = analysis.folded_term
+    exact = Counter(syllables)
+    folded = Counter()
+    for term, n in exact.items():
+        folded[fold(term)] += n
+    pairs, folded_pairs = Counter(), Counter()
+    for i in range(1, len(syllables)):
+        if joins[i]:
+            pairs[f"{syllables[i - 1]} {syllables[i]}"] += 1
+            folded_pairs[f"{fold(syllables[i - 1])} {fold(syllables[i])}"] += 1
+    return tuple(_frequencies(c) for c in (Counter(word_terms), exact, folded, pairs, folded_pairs))
 
 
 class SegmentBuilder:
@@ -114,8 +97,8 @@ class SegmentBuilder:
                 continue
             field = self.schema[name]
             length = 0
-            if name in TEXT_FIELDS:  # scorable, so the length is the number of tokens
-                source, granularity = TEXT_FIELDS[name]
+            if name in SOURCES:  # scorable, so the length is the number of tokens
+                source, granularity = SOURCES[name]
                 boost = field.format.field_boost
                 postings = self._postings.setdefault(name, {})
                 for term, entry in terms[source][granularity].items():

@@ -3,7 +3,7 @@
 from whoosh import index as whoosh_index
 
 from index import analysis, articles, builder
-from index.analysis import FoldedAnalyzer, SyllableAnalyzer, WordAnalyzer, terms
+from index.analysis import FoldedAnalyzer, FoldedPairAnalyzer, PairAnalyzer, SyllableAnalyzer, WordAnalyzer, terms
 from index.schema import make_schema
 from index.writer import analyse, document
 from tests.conftest import SEEDS, write_jsonl
@@ -78,8 +78,7 @@ def _whoosh_write_term(fields, btext, postings, lengths):
 
 
 def test_terms_are_written_in_the_bytes_whooshs_postings_writer_writes(tmp_path, monkeypatch):
-    """Byte for byte, given the same postings. (Not against add_document: equal position values are one
-    object here, which pickle writes once per block and add_document's copies each time.)"""
+    """Byte for byte, given the same postings."""
     analysed = [analyse(a) for a in _articles(tmp_path)]
     files = []
     for name, write_term in (("ours", builder._write_term), ("whoosh", _whoosh_write_term)):
@@ -101,10 +100,13 @@ def test_index_terms_are_the_analyzers_terms():
     for text in TRICKY:
         from index import segmenter
 
-        words, syllables = analysis.index_terms(text, segmenter.words(text))
+        words, syllables, joins = analysis.index_terms(text, segmenter.words(text))
         assert words == terms(WordAnalyzer(), text)
         assert syllables == terms(SyllableAnalyzer(), text)
-        assert [analysis.fold_term(t) for t in syllables] == terms(FoldedAnalyzer(), text)
+        assert [analysis.folded_term(t) for t in syllables] == terms(FoldedAnalyzer(), text)
+        pairs = [f"{a} {b}" for a, b, joined in zip(syllables, syllables[1:], joins[1:]) if joined]
+        assert pairs == terms(PairAnalyzer(), text)
+        assert [analysis.folded_term(p) for p in pairs] == terms(FoldedPairAnalyzer(), text)
 
 
 def test_an_empty_builder_writes_no_segment(tmp_path):
