@@ -34,6 +34,11 @@ SOURCES = {
     **{TEXT_FIELDS[g]: ("text", n) for n, g in enumerate(GRANULARITIES)},
 }
 
+# Segments stay separate files: Whoosh reads a compound segment by copying each of its files into
+# memory, for every searcher (1.5 GB per searcher for the baomoi index), where plain files are read
+# in place.
+COMPOUND = False
+
 _freq_values = {}  # freq -> Frequency's encoded value
 
 
@@ -75,7 +80,7 @@ class SegmentBuilder:
     """
 
     def __init__(self, ix):
-        self._writer = SegmentWriter(ix, _lk=False)
+        self._writer = SegmentWriter(ix, _lk=False, compound=COMPOUND)
         self.schema = self._writer.schema
         self._postings = {}  # field name -> {term: [(docnum, weight, value), ...]}
         self._lengths = {}  # field name -> [length of each docnum as the segment's length column gives it back]

@@ -206,7 +206,7 @@ class _Writer:
             return
         failure = None
         try:
-            self.writer = self.ix.writer(timeout=self.lock_timeout, delay=0.25)
+            self.writer = self.ix.writer(timeout=self.lock_timeout, delay=0.25, compound=builder.COMPOUND)
         except whoosh_index.LockError:
             raise IndexUnavailable(f"the index in {self.ix.storage.folder} is locked by another `vnsearch index`; "
                                    f"waited {self.lock_timeout:g} s (try again when it has finished)") from None

@@ -92,8 +92,7 @@ def test_terms_are_written_in_the_bytes_whooshs_postings_writer_writes(tmp_path,
 
 def _files(storage, segment):
     """The bytes of the segment's term index and postings files."""
-    inner = segment.open_compound_file(storage)
-    return {ext: inner.open_file(segment.make_filename(ext)).read() for ext in (".trm", ".pst")}
+    return {ext: storage.open_file(segment.make_filename(ext)).read() for ext in (".trm", ".pst")}
 
 
 def test_index_terms_are_the_analyzers_terms():

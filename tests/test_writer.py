@@ -133,3 +133,11 @@ def test_progress_counts_every_article_once_with_workers(tmp_path):
     progress = Counting()
     index_articles([records], tmp_path / "ix", workers=2, progress=progress)
     assert progress.done == 150
+
+
+def test_segments_are_plain_files_that_searchers_read_in_place(tmp_path):
+    """Whoosh copies every file of a compound (.seg) segment into memory for each searcher it opens."""
+    index_articles([SEEDS], tmp_path / "ix", workers=1)
+    assert not list((tmp_path / "ix").glob("*.seg"))
+    with whoosh_index.open_dir(str(tmp_path / "ix")).searcher() as searcher:
+        assert searcher.doc_count() == 5
