@@ -82,15 +82,16 @@ def locality_of(fields):
 
 
 # The longest posting lists, read ahead for each commit: common syllables cost a first query most.
-WARM = {"syllables": 300, "folded": 250, "words": 100, "pairs": 50}
+WARM = {"syllables": 300, "folded": 250, "words": 100}
 
 
 class Commit:
     """What one commit of the index is read into once and shared by every thread.
 
     Posting arrays (see `search.postings`), facet columns and dates load when
-    the commit is first searched, and the longest posting lists are read ahead
-    in a thread of their own; the vocabulary loads when a query needs it.
+    the commit is first searched; the longest posting lists and the vocabulary
+    are read ahead in a thread of their own (a query that needs the vocabulary
+    sooner waits for it).
     """
 
     def __init__(self, reader, index):
@@ -107,6 +108,7 @@ class Commit:
         with index.reader() as reader:  # a reader of its own: readers are not shared between threads
             if reader.generation() == self.generation:
                 self.postings.warm(reader, WARM)
+                self.vocabulary(reader)
 
     def vocabulary(self, reader):
         with self._lock:

@@ -10,6 +10,7 @@ Reading blocks goes below Whoosh's matcher API (the W3 codec's block data),
 which is why `whoosh3` is pinned below 4; anything else is read through it.
 """
 
+import heapq
 import math
 import threading
 from collections import OrderedDict
@@ -61,6 +62,23 @@ def _leaf_postings(matcher):
             break
         matcher._goto(matcher._nextoffset)
     return np.cumsum(np.array(deltas, dtype=np.int64)).astype(np.int32), np.array(weights, dtype=np.float32)
+
+
+def document_frequencies(reader, field):
+    """{term: how many articles hold it} for every term of `field`, read segment by segment.
+
+    Whoosh's own multi-segment term iteration merges the segments' term lists
+    in Python: on an index of 16 segments it took minutes where this takes
+    seconds.
+    """
+    found = {}
+    for segment, _ in reader.leaf_readers():
+        if field not in segment.indexed_field_names():
+            continue
+        for term, info in segment.iter_field(field):
+            term = term.decode("utf-8") if isinstance(term, bytes) else term
+            found[term] = found.get(term, 0) + info.doc_frequency()
+    return found
 
 
 def inverse_frequency(count, df):
@@ -163,10 +181,11 @@ class Postings:
         """Read ahead the longest posting lists ({granularity: how many terms}), the ones that cost a
         first query most; within the cache's budget."""
         for granularity, count in counts.items():
-            for _, term in reader.most_frequent_terms(TEXT_FIELDS[granularity], count):
+            frequencies = document_frequencies(reader, TEXT_FIELDS[granularity])
+            for term in heapq.nlargest(count, frequencies, key=frequencies.get):
                 if self._bytes > CACHE_BYTES * 0.8:
                     return
-                self.term(reader, granularity, term.decode("utf-8") if isinstance(term, bytes) else term)
+                self.term(reader, granularity, term)
 
     def mask(self, reader, granularity, text):
         """The articles holding `text` at `granularity`, in title or text, as a boolean array."""

@@ -7,27 +7,19 @@ into "Hà nói", while an archive about party work knows "đảng viên" best.
 
 from index.normalize import fold
 from index.schema import TEXT_FIELDS, TITLE_FIELDS
+from search.postings import document_frequencies
 from search.query import Syllable
 
 LONGEST_WORD = 4  # syllables
 SUGGEST_UP_TO = 8  # syllables: a longer query is a question, not a typo
 
 
-def _terms(reader, fieldname):
-    for term in reader.field_terms(fieldname) if fieldname in reader.indexed_field_names() else ():
-        yield term.decode("utf-8") if isinstance(term, bytes) else term
-
-
 def _best_by_fold(reader, fieldnames):
     """{folded term: (accented term, document frequency)} keeping the most frequent accented form."""
     best = {}
     for fieldname in fieldnames:
-        if fieldname not in reader.indexed_field_names():
-            continue
-        for term, info in reader.iter_field(fieldname):
-            term = term.decode("utf-8") if isinstance(term, bytes) else term
+        for term, df in document_frequencies(reader, fieldname).items():
             key = fold(term)
-            df = info.doc_frequency()
             if key not in best or df > best[key][1]:
                 best[key] = (term, df)
     return best
@@ -39,7 +31,8 @@ class Vocabulary:
     def __init__(self, reader):
         self.words = _best_by_fold(reader, [TEXT_FIELDS["words"], TITLE_FIELDS["words"]])
         self.syllables = _best_by_fold(reader, [TEXT_FIELDS["syllables"], TITLE_FIELDS["syllables"]])
-        self.known = {term for term, _ in self.syllables.values()} | set(_terms(reader, TEXT_FIELDS["syllables"]))
+        self.known = {term for term, _ in self.syllables.values()} | set(document_frequencies(reader,
+                                                                                              TEXT_FIELDS["syllables"]))
 
     def _read(self, syllables):
         """[(accented syllable, whether it came from a whole known word)], greedy longest word first."""
