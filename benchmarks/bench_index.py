@@ -379,7 +379,7 @@ def profile(articles_path, n, seed, with_cprofile=True):
         ("CRF tagging (pycrfsuite Tagger.tag)", t["crf"]),
         ("segmenter glue (prepare, syllable regex, joins)", t["words"] - t["features"] - t["crf"]),
         ("locality extraction", t["locality"]),
-        ("terms of the 6 text fields (index_terms, text_postings)", t["terms"]),
+        ("terms of the text fields (index_terms, text_postings)", t["terms"]),
         ("segment: add (postings by term, stored, columns)", t["add"]),
         ("segment: finish (sort terms, write the segment)", t["finish"]),
     ]
