@@ -15,10 +15,9 @@ from index.analysis import WordAnalyzer, terms
 from index.schema import NO_VALUE
 from index.writer import open_index
 from search import filters
-from search.abbreviations import expand
 from search.facets import COLUMNS, FacetColumns, facets
 from search.filters import Dates
-from search.postings import Postings
+from search.postings import Postings, lexicon
 from search.query import parse
 from search.ranking import Ranking, by_date, top
 from search.snippets import Highlighter, highlight, snippet
@@ -107,13 +106,14 @@ class Commit:
     def _warm(self, index):
         with index.reader() as reader:  # a reader of its own: readers are not shared between threads
             if reader.generation() == self.generation:
-                self.postings.warm(reader, WARM)
-                self.vocabulary(reader)
+                frequencies = lexicon(reader)  # the fields both read are read once
+                self.postings.warm(reader, WARM, frequencies)
+                self.vocabulary(reader, frequencies)
 
-    def vocabulary(self, reader):
+    def vocabulary(self, reader, frequencies=None):
         with self._lock:
             if self._vocabulary is None:
-                self._vocabulary = Vocabulary(reader)
+                self._vocabulary = Vocabulary(frequencies or lexicon(reader))
             return self._vocabulary
 
 
@@ -188,6 +188,7 @@ class Engine:
                 return result
             matched = allowed & commit.postings.live  # browsing by filters alone
             scores = np.zeros(len(matched), dtype=np.float32)
+            units = []
         else:
             reading = commit.vocabulary(reader).reading(parsed.words) if parsed.folded else ()
             words = terms(_WORDS, parsed.free_text) if parsed.free_text and not parsed.folded else []
@@ -199,8 +200,9 @@ class Engine:
             if ranking.fallback or not matched.any():  # the query found little: maybe a typo or a wrong mark
                 result.suggestion = commit.vocabulary(reader).suggest(parsed, reader)
             scores = ranking.scores()
-        highlighter = Highlighter.for_syllables(parsed.all_syllables() + [s for u in expand(parsed.words)
-                                                                          if isinstance(u, list) for f in u for s in f])
+            units = ranking.units
+        highlighter = Highlighter.for_syllables(parsed.all_syllables() + [s for u in units if isinstance(u, list)
+                                                                          for f in u for s in f])
         result.total = int(matched.sum())
         first = (request.page - 1) * request.limit
         if first < result.total:

@@ -72,7 +72,8 @@ class FacetColumns:
 
     def having(self, name, values):
         """The articles whose `name` is one of `values`, as a boolean array."""
-        wanted = [i for i, label in enumerate(self.labels[name]) if label in set(values)]
+        values = set(values)
+        wanted = [i for i, label in enumerate(self.labels[name]) if label in values]
         return np.isin(self.codes[name], wanted)
 
 

@@ -14,6 +14,7 @@ import heapq
 import math
 import threading
 from collections import OrderedDict
+from functools import lru_cache, partial
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
@@ -79,6 +80,11 @@ def document_frequencies(reader, field):
             term = term.decode("utf-8") if isinstance(term, bytes) else term
             found[term] = found.get(term, 0) + info.doc_frequency()
     return found
+
+
+def lexicon(reader):
+    """`document_frequencies` of `reader` by field, each field read once for as long as this lives."""
+    return lru_cache(maxsize=None)(partial(document_frequencies, reader))
 
 
 def inverse_frequency(count, df):
@@ -177,12 +183,12 @@ class Postings:
                     self._bytes -= ids.nbytes + scores.nbytes
         return found
 
-    def warm(self, reader, counts):
+    def warm(self, reader, counts, frequencies):
         """Read ahead the longest posting lists ({granularity: how many terms}), the ones that cost a
-        first query most; within the cache's budget."""
+        first query most; within the cache's budget. `frequencies` is the reader's `lexicon`."""
         for granularity, count in counts.items():
-            frequencies = document_frequencies(reader, TEXT_FIELDS[granularity])
-            for term in heapq.nlargest(count, frequencies, key=frequencies.get):
+            found = frequencies(TEXT_FIELDS[granularity])
+            for term in heapq.nlargest(count, found, key=found.get):
                 if self._bytes > CACHE_BYTES * 0.8:
                     return
                 self.term(reader, granularity, term)

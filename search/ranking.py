@@ -84,11 +84,17 @@ class Ranking:
         self.reading = list(reading)
         self.fallback = False
         self._coverage = None
+        self._masks = {}
 
     # matching
 
     def _has(self, granularity, text):
-        return self.postings.mask(self.reader, granularity, text)
+        """The articles holding a term, made once per query: matching and coverage both ask (never
+        changed in place)."""
+        key = (granularity, text)
+        if key not in self._masks:
+            self._masks[key] = self.postings.mask(self.reader, granularity, text)
+        return self._masks[key]
 
     def _form_mask(self, form):
         mask = None

@@ -7,18 +7,17 @@ into "Hà nói", while an archive about party work knows "đảng viên" best.
 
 from index.normalize import fold
 from index.schema import TEXT_FIELDS, TITLE_FIELDS
-from search.postings import document_frequencies
 from search.query import Syllable
 
 LONGEST_WORD = 4  # syllables
 SUGGEST_UP_TO = 8  # syllables: a longer query is a question, not a typo
 
 
-def _best_by_fold(reader, fieldnames):
+def _best_by_fold(frequencies, fieldnames):
     """{folded term: (accented term, document frequency)} keeping the most frequent accented form."""
     best = {}
     for fieldname in fieldnames:
-        for term, df in document_frequencies(reader, fieldname).items():
+        for term, df in frequencies(fieldname).items():
             key = fold(term)
             if key not in best or df > best[key][1]:
                 best[key] = (term, df)
@@ -26,13 +25,15 @@ def _best_by_fold(reader, fieldnames):
 
 
 class Vocabulary:
-    """Read from one commit of the index, then shared by every thread (it keeps no reader)."""
+    """Read from one commit of the index, then shared by every thread (it keeps no reader).
 
-    def __init__(self, reader):
-        self.words = _best_by_fold(reader, [TEXT_FIELDS["words"], TITLE_FIELDS["words"]])
-        self.syllables = _best_by_fold(reader, [TEXT_FIELDS["syllables"], TITLE_FIELDS["syllables"]])
-        self.known = {term for term, _ in self.syllables.values()} | set(document_frequencies(reader,
-                                                                                              TEXT_FIELDS["syllables"]))
+    `frequencies` is a reader's `search.postings.lexicon`: each field is read once.
+    """
+
+    def __init__(self, frequencies):
+        self.words = _best_by_fold(frequencies, [TEXT_FIELDS["words"], TITLE_FIELDS["words"]])
+        self.syllables = _best_by_fold(frequencies, [TEXT_FIELDS["syllables"], TITLE_FIELDS["syllables"]])
+        self.known = {term for term, _ in self.syllables.values()} | set(frequencies(TEXT_FIELDS["syllables"]))
 
     def _read(self, syllables):
         """[(accented syllable, whether it came from a whole known word)], greedy longest word first."""
