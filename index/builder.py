@@ -3,15 +3,18 @@
 Whoosh's `add_document` runs each text field's analyzer (a Token object per
 token), encodes each posting as a tuple in a pool that `commit` sorts, and does
 it all in the one process that holds the lock. Here the terms of the text
-fields (every granularity of title and text) come from one pass (`analysis.index_terms`, `text_postings`), postings
-are grouped per term as they are made and written a term at a time, and each
-pyvi worker writes its own segment: the process holding the lock only commits
-the segments' list (`index.writer`).
+fields (every granularity of title and text) come from one pass
+(`analysis.index_terms`, `text_postings`), postings are grouped per term as
+they are made, and each pyvi worker writes its own segment: the process
+holding the lock only commits the segments' list (`index.writer`).
 
-The segment holds what `add_document` would have written: the same postings
-(Frequency values, the same weights), term
-statistics, stored fields, lengths and columns, in Whoosh's own file format;
-tests/test_builder.py checks it.
+The text fields' postings go to the segment's posting file
+(`index.postingfile`), not into Whoosh's term index: pickling them into
+Whoosh's blocks and hash tables was 63 % of indexing time and 1.9 GB of the
+baomoi index. Everything else (stored fields, lengths, columns, the other
+fields' postings and term statistics) is what `add_document` writes, in
+Whoosh's own file format; tests/test_builder.py and tests/test_postingfile.py
+check both.
 """
 
 import gc
@@ -21,11 +24,11 @@ from collections import Counter
 from pickle import dumps
 
 from whoosh.codec.whoosh3 import COMPRESSION_MIN_SIZE, WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.system import pack_int, pack_uint, pack_ushort
+from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-from index import analysis
+from index import analysis, postingfile
 from index.schema import GRANULARITIES, TEXT_FIELDS, TITLE_FIELDS
 
 # Text field: (the text it indexes, which of text_postings' granularities)
@@ -39,23 +42,10 @@ SOURCES = {
 # in place.
 COMPOUND = False
 
-_freq_values = {}  # freq -> Frequency's encoded value
-
-
-def _frequencies(counts):
-    """{term: (freq, Whoosh's Frequency encoding of freq)}."""
-    found = {}
-    for term, n in counts.items():
-        value = _freq_values.get(n)
-        if value is None:
-            value = _freq_values[n] = pack_uint(n)
-        found[term] = (n, value)
-    return found
-
 
 def text_postings(word_terms, syllables, joins):
     """What one text gives each granularity of `index.schema.GRANULARITIES`, in its order, as
-    {term: (freq, encoded value)} in Whoosh's Frequency format.
+    {term: frequency}.
 
     Folded syllables are the syllables' counts merged per folded form, and pairs come from the
     same list: no second pass over the text.
@@ -70,7 +60,7 @@ def text_postings(word_terms, syllables, joins):
         if joins[i]:
             pairs[f"{syllables[i - 1]} {syllables[i]}"] += 1
             folded_pairs[f"{fold(syllables[i - 1])} {fold(syllables[i])}"] += 1
-    return tuple(_frequencies(c) for c in (Counter(word_terms), exact, folded, pairs, folded_pairs))
+    return Counter(word_terms), exact, folded, pairs, folded_pairs
 
 
 class SegmentBuilder:
@@ -82,7 +72,7 @@ class SegmentBuilder:
     def __init__(self, ix):
         self._writer = SegmentWriter(ix, _lk=False, compound=COMPOUND)
         self.schema = self._writer.schema
-        self._postings = {}  # field name -> {term: [(docnum, weight, value), ...]}
+        self._postings = {}  # field name -> {term: [(docnum, weight, value), ...]}; text fields: [(docnum, freq), ...]
         self._lengths = {}  # field name -> [length of each docnum as the segment's length column gives it back]
 
     def __len__(self):
@@ -104,16 +94,14 @@ class SegmentBuilder:
             length = 0
             if name in SOURCES:  # scorable, so the length is the number of tokens
                 source, granularity = SOURCES[name]
-                boost = field.format.field_boost
                 postings = self._postings.setdefault(name, {})
-                for term, entry in terms[source][granularity].items():
-                    freq = entry[0]
+                for term, freq in terms[source][granularity].items():
                     length += freq
                     found = postings.get(term)
                     if found is None:
-                        postings[term] = [(docnum, freq * boost, entry[1])]
+                        postings[term] = [(docnum, freq)]
                     else:
-                        found.append((docnum, freq * boost, entry[1]))
+                        found.append((docnum, freq))
             elif field.indexed:
                 postings = self._postings.setdefault(name, {})
                 for term, freq, weight, encoded in field.index(value):
@@ -124,10 +112,10 @@ class SegmentBuilder:
                         postings[term] = [(docnum, weight, encoded)]
                     else:
                         found.append((docnum, weight, encoded))
-            if length:
-                lengths = self._lengths.setdefault(name, [])
-                lengths += [0] * (docnum + 1 - len(lengths))
-                lengths[docnum] = byte_to_length(length_to_byte(length)) if length_to_byte(length) else 0
+                if length:  # what Whoosh's term statistics need
+                    lengths = self._lengths.setdefault(name, [])
+                    lengths += [0] * (docnum + 1 - len(lengths))
+                    lengths[docnum] = byte_to_length(length_to_byte(length)) if length_to_byte(length) else 0
             perdoc.add_field(name, field, value if field.stored else None, length)
             if field.column_type:
                 perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
@@ -148,7 +136,7 @@ class SegmentBuilder:
         assert writer.codec._inlinelimit <= 1  # postings never inlined in the term info, as _write_term writes them
         writer.perdocwriter.close()
         fields = writer.fieldwriter
-        for name in sorted(self._postings):
+        for name in sorted(set(self._postings) - set(SOURCES)):
             fields.start_field(name, self.schema[name])
             terms = self._postings[name]
             lengths = self._lengths.get(name, [])
@@ -157,6 +145,8 @@ class SegmentBuilder:
                 _write_term(fields, btext, terms[term], lengths)
             fields.finish_field()
         fields.close()
+        with writer.newsegment.create_file(writer.storage, postingfile.EXTENSION) as f:
+            postingfile.write(f, {name: terms for name, terms in self._postings.items() if name in SOURCES}, len(self))
         self._postings = self._lengths = {}
         writer._close_segment()
         writer._assemble_segment()

@@ -5,8 +5,10 @@ requests and reopened only when the index has changed, and what each commit
 is read into once (posting arrays, facet columns, dates, vocabulary).
 """
 
+import atexit
 import threading
 import time
+import weakref
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -84,13 +86,24 @@ def locality_of(fields):
 WARM = {"syllables": 300, "folded": 250, "words": 100}
 
 
+_COMMITS = weakref.WeakSet()  # whose read-ahead may still run
+
+
+@atexit.register
+def _stop_reading_ahead():
+    """Stop every read-ahead before Python exits: a daemon thread caught in numpy by the interpreter's
+    shutdown can abort the process ("terminate called without an active exception", Python 3.11)."""
+    for commit in list(_COMMITS):
+        commit.close()
+
+
 class Commit:
     """What one commit of the index is read into once and shared by every thread.
 
     Posting arrays (see `search.postings`), facet columns and dates load when
     the commit is first searched; the longest posting lists and the vocabulary
     are read ahead in a thread of their own (a query that needs the vocabulary
-    sooner waits for it).
+    sooner waits for it) until done or `close`d.
     """
 
     def __init__(self, reader, index):
@@ -100,15 +113,24 @@ class Commit:
         self.dates = Dates(reader, self.columns)
         self._vocabulary = None
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         self.warming = threading.Thread(target=self._warm, args=(index,), daemon=True, name="warm")
+        _COMMITS.add(self)
         self.warming.start()
 
     def _warm(self, index):
         with index.reader() as reader:  # a reader of its own: readers are not shared between threads
             if reader.generation() == self.generation:
                 frequencies = lexicon(reader)  # the fields both read are read once
-                self.postings.warm(reader, WARM, frequencies)
-                self.vocabulary(reader, frequencies)
+                self.postings.warm(reader, WARM, frequencies, self._closing)
+                if not self._closing.is_set():
+                    self.vocabulary(reader, frequencies)
+
+    def close(self):
+        """Stop reading ahead (at most one posting list or the vocabulary is finished first)."""
+        self._closing.set()
+        if self.warming is not threading.current_thread():
+            self.warming.join()
 
     def vocabulary(self, reader, frequencies=None):
         with self._lock:
@@ -160,6 +182,8 @@ class Engine:
 
     def close(self):
         with self._lock:
+            if self._commit is not None:
+                self._commit.close()
             for searcher in self._opened:
                 searcher.close()
             self._opened.clear()
@@ -198,7 +222,7 @@ class Engine:
                 result.fallback = True
                 result.notices.append("Không có bài nào chứa tất cả các từ; đây là các bài chứa một phần.")
             if ranking.fallback or not matched.any():  # the query found little: maybe a typo or a wrong mark
-                result.suggestion = commit.vocabulary(reader).suggest(parsed, reader)
+                result.suggestion = commit.vocabulary(reader).suggest(parsed)
             scores = ranking.scores()
             units = ranking.units
         highlighter = Highlighter.for_syllables(parsed.all_syllables() + [s for u in units if isinstance(u, list)

@@ -6,8 +6,10 @@ took seconds. Here each term's postings are read once per commit into numpy
 arrays (article numbers and BM25 scores) kept in a bounded cache shared by the
 threads, and a query becomes sums and masks over arrays the size of the index.
 
-Reading blocks goes below Whoosh's matcher API (the W3 codec's block data),
-which is why `whoosh3` is pinned below 4; anything else is read through it.
+Segments written by our indexer are read from their posting files
+(`index.postingfile`), two array slices per term. Others are read through
+Whoosh, a block at a time below its matcher API (the W3 codec's block data),
+which is why `whoosh3` is pinned below 4.
 """
 
 import heapq
@@ -20,6 +22,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.util.numeric import byte_to_length
 
+from index.postingfile import PostingFile
 from index.schema import TEXT_FIELDS, TITLE_FIELDS
 
 K1 = 1.2
@@ -70,10 +73,15 @@ def document_frequencies(reader, field):
 
     Whoosh's own multi-segment term iteration merges the segments' term lists
     in Python: on an index of 16 segments it took minutes where this takes
-    seconds.
+    seconds, and a segment's posting file gives them faster still.
     """
     found = {}
     for segment, _ in reader.leaf_readers():
+        stored = PostingFile.of(segment)
+        if stored is not None:
+            for term, n in (stored.frequencies(field).items() if stored.has_field(field) else ()):
+                found[term] = found.get(term, 0) + n
+            continue
         if field not in segment.indexed_field_names():
             continue
         for term, info in segment.iter_field(field):
@@ -106,6 +114,7 @@ class Postings:
             if segment.has_deletions():
                 self.live[[offset + n for n in segment._perdoc.deleted_docs()]] = False
         self.count = int(self.live.sum())
+        self._files = [PostingFile.of(segment) for segment, _ in reader.leaf_readers()]
         self._lengths = {}
         self._cache = OrderedDict()
         self._bytes = 0
@@ -135,11 +144,14 @@ class Postings:
 
     def _frequencies(self, reader, field, text):
         ids, weights = [], []
-        for segment, offset in reader.leaf_readers():
-            if (field, text) in segment:
-                seg_ids, seg_weights = _leaf_postings(segment.postings(field, text))
-                ids.append(seg_ids + offset)
-                weights.append(seg_weights)
+        for (segment, offset), stored in zip(reader.leaf_readers(), self._files):
+            if stored is not None:
+                found = stored.postings(field, text)
+            else:
+                found = _leaf_postings(segment.postings(field, text)) if (field, text) in segment else None
+            if found is not None:
+                ids.append(found[0] + offset)
+                weights.append(found[1])
         if not ids:
             return _NOTHING
         ids, tf = np.concatenate(ids), np.concatenate(weights)
@@ -183,13 +195,14 @@ class Postings:
                     self._bytes -= ids.nbytes + scores.nbytes
         return found
 
-    def warm(self, reader, counts, frequencies):
+    def warm(self, reader, counts, frequencies, stop):
         """Read ahead the longest posting lists ({granularity: how many terms}), the ones that cost a
-        first query most; within the cache's budget. `frequencies` is the reader's `lexicon`."""
+        first query most; within the cache's budget, until the event `stop` is set. `frequencies` is
+        the reader's `lexicon`."""
         for granularity, count in counts.items():
             found = frequencies(TEXT_FIELDS[granularity])
             for term in heapq.nlargest(count, found, key=found.get):
-                if self._bytes > CACHE_BYTES * 0.8:
+                if self._bytes > CACHE_BYTES * 0.8 or stop.is_set():
                     return
                 self.term(reader, granularity, term)
 

@@ -34,6 +34,8 @@ class Vocabulary:
         self.words = _best_by_fold(frequencies, [TEXT_FIELDS["words"], TITLE_FIELDS["words"]])
         self.syllables = _best_by_fold(frequencies, [TEXT_FIELDS["syllables"], TITLE_FIELDS["syllables"]])
         self.known = {term for term, _ in self.syllables.values()} | set(frequencies(TEXT_FIELDS["syllables"]))
+        self.folded = frequencies(TEXT_FIELDS["folded"])
+        self._letters = sorted({c for term in self.folded for c in term})
 
     def _read(self, syllables):
         """[(accented syllable, whether it came from a whole known word)], greedy longest word first."""
@@ -65,11 +67,13 @@ class Vocabulary:
         """
         return [text for text, _ in self._read(syllables)]
 
-    def _nearest(self, folded, reader):
+    def _nearest(self, folded):
         """The most frequent folded syllable one edit away from an unknown one ("bayy" -> "bay")."""
-        field = TEXT_FIELDS["folded"]
-        candidates = [(reader.doc_frequency(field, t), t) for t in reader.terms_within(field, folded, 1)]
-        candidates = [c for c in candidates if c[0] > 0]
+        splits = [(folded[:i], folded[i:]) for i in range(len(folded) + 1)]
+        edits = {a + b[1:] for a, b in splits if b}
+        edits |= {a + c + b[1:] for a, b in splits if b for c in self._letters}
+        edits |= {a + c + b for a, b in splits for c in self._letters}
+        candidates = [(self.folded[t], t) for t in edits if t in self.folded]
         return max(candidates)[1] if candidates else folded
 
     def _unknown(self, syllable):
@@ -77,19 +81,19 @@ class Vocabulary:
             return syllable.text not in self.known
         return syllable.folded not in self.syllables
 
-    def suggest(self, parsed, reader):
+    def suggest(self, parsed):
         """"Có phải bạn muốn tìm": the query respelled with the index's own words, or None.
 
         Unknown syllables are mended on their folded letters (a typo) and the
         query is read again as if typed without marks, so a wrong or missing
         mark is put right by the words around it ("Thủ Đúc" -> "thủ đức").
         Syllables typed with a known mark stay unless a whole known word
-        covers them. `reader` is the calling thread's own.
+        covers them.
         """
         words = parsed.words
         if not words or len(words) > SUGGEST_UP_TO or not any(self._unknown(s) for s in words):
             return None
-        folded = [s.folded if s.folded in self.syllables else self._nearest(s.folded, reader) for s in words]
+        folded = [s.folded if s.folded in self.syllables else self._nearest(s.folded) for s in words]
         read = self._read([Syllable(f, f, False) for f in folded])
         suggestion = [s.text if s.accented and not self._unknown(s) and not from_word else text
                       for s, (text, from_word) in zip(words, read)]

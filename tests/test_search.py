@@ -193,3 +193,14 @@ def test_paging_through_every_hit_returns_each_once(tmp_path):
             assert len(seen) == len(set(seen)) == 150, q
             first = run(engine, q, limit="100").hits
             assert [h.score for h in first] == sorted((h.score for h in first), reverse=True)
+
+
+def test_closing_the_engine_stops_its_read_ahead(seeds_index):
+    """A read-ahead thread left running into Python's shutdown can abort the process."""
+    from search.engine import Engine
+
+    engine = Engine(seeds_index)
+    run(engine, "đảng viên")
+    warming = engine._commit.warming
+    engine.close()
+    assert not warming.is_alive()
