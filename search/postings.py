@@ -22,7 +22,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.util.numeric import byte_to_length
 
-from index.postingfile import PostingFile
+from index.postingfile import PostingFile, term_hash
 from index.schema import TEXT_FIELDS, TITLE_FIELDS
 
 K1 = 1.2
@@ -144,9 +144,11 @@ class Postings:
 
     def _frequencies(self, reader, field, text):
         ids, weights = [], []
+        name = text.encode("utf-8")
+        key = np.uint64(term_hash(name))
         for (segment, offset), stored in zip(reader.leaf_readers(), self._files):
             if stored is not None:
-                found = stored.postings(field, text)
+                found = stored.postings(field, name, key)
             else:
                 found = _leaf_postings(segment.postings(field, text)) if (field, text) in segment else None
             if found is not None:
@@ -166,12 +168,16 @@ class Postings:
         """
         title_ids, title_tf = self._frequencies(reader, TITLE_FIELDS[granularity], text)
         text_ids, text_tf = self._frequencies(reader, TEXT_FIELDS[granularity], text)
-        ids = np.union1d(title_ids, text_ids).astype(np.int32)
+        if not len(title_ids):
+            ids, tf = text_ids, text_tf
+        else:
+            tf = np.zeros(self.size, dtype=np.float32)  # cheaper than a sorted union of the two lists
+            tf[text_ids] = text_tf
+            tf[title_ids] += TITLE_WEIGHT * title_tf
+            ids = np.flatnonzero(tf).astype(np.int32)
+            tf = tf[ids]
         if not len(ids):
             return _NOTHING
-        tf = np.zeros(len(ids), dtype=np.float32)
-        tf[np.searchsorted(ids, text_ids)] += text_tf
-        tf[np.searchsorted(ids, title_ids)] += TITLE_WEIGHT * title_tf
         lengths, mean = self.lengths(reader, granularity)
         idf = inverse_frequency(self.count, len(ids))
         scores = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[ids] / mean))

@@ -7,7 +7,7 @@ is escaped and the only markup is our own `<mark>`.
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from html import escape
 
 from index.analysis import canonical_term, folded_term
@@ -29,6 +29,15 @@ _SPACED = re.compile(r"\S+")
 def _any_marks(folded):
     """A pattern for `folded` written with any marks: "dang" finds "đảng", "Đang", "dáng"."""
     return "".join(f"[{_VARIANTS[c]}]" if c in _VARIANTS else re.escape(c) for c in folded)
+
+
+@lru_cache(maxsize=1024)
+def _pattern(forms):
+    """The pattern finding any of the folded `forms` (longest first), as whole words with any marks.
+
+    Compiling one costs milliseconds; a query asked again (the next page, the API) reuses it.
+    """
+    return re.compile(r"(?<!\w)(?:" + "|".join(_any_marks(f) for f in forms) + r")(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -54,8 +63,8 @@ class Highlighter:
         One regular expression over the text finds the few places worth a
         look, rather than normalizing each of an article's thousands of syllables.
         """
-        forms = sorted({folded_term(t) for t in self.exact} | self.folded, key=len, reverse=True)
-        return re.compile(r"(?<!\w)(?:" + "|".join(_any_marks(f) for f in forms) + r")(?!\w)", re.IGNORECASE)
+        forms = {folded_term(t) for t in self.exact} | self.folded
+        return _pattern(tuple(sorted(forms, key=lambda f: (-len(f), f))))
 
     def matches(self, text):
         """(start, end, term) of each syllable of `text` to mark."""

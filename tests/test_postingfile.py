@@ -77,15 +77,18 @@ def test_a_term_the_segment_lacks_is_not_found(indexes):
 
 
 def test_terms_whose_hashes_collide_are_told_apart(tmp_path, monkeypatch):
-    monkeypatch.setattr(postingfile, "term_hash", lambda name: len(name))  # "lúa" and "gạo" collide, and more
-    fields = {"text_syl": {"lúa": [(0, 2.0, b""), (3, 1.0, b"")], "gạo": [(1, 5.0, b"")], "lụa": [(2, 1.0, b"")]}}
+    """Runs of one hash longer than the blocks a lookup reads at a time, and terms beside them."""
+    odd = {b"between": 1, b"past": 9}
+    monkeypatch.setattr(postingfile, "term_hash", lambda name: odd.get(name, len(name) % 3 * 2))
+    terms = {f"lúa{i}": [(i % 7, 1.0 + i % 5), (7 + i % 3, 2.0)] for i in range(10 * postingfile.FENCE)}
     with open(tmp_path / "x.vnp", "wb") as f:
-        postingfile.write(f, fields, documents=4)
+        postingfile.write(f, {"text_syl": terms}, documents=10)
     stored = PostingFile(tmp_path / "x.vnp")
-    for term, postings in fields["text_syl"].items():
+    for term, postings in terms.items():
         ids, freqs = stored.postings("text_syl", term)
-        assert list(zip(ids.tolist(), freqs.tolist())) == [(d, w) for d, w, _ in postings]
-    assert stored.postings("text_syl", "lùa") is None
+        assert list(zip(ids.tolist(), freqs.tolist())) == [(d, w) for d, w in postings]
+    for absent in ("lùa", "lúa", "lúa99999", "between", "past"):  # hashes inside, between and past the runs
+        assert stored.postings("text_syl", absent) is None
 
 
 def test_a_file_that_is_not_a_posting_file_is_refused(tmp_path):
