@@ -7,8 +7,13 @@ for joining syllables) over `re.finditer`, so every word comes out as a span of
 the source text and the segmentation stays identical to pyvi's.
 """
 
+import importlib.util
+import os
+import pickle
 import re
 import string
+
+import pycrfsuite
 
 from index.normalize import old_style
 
@@ -83,12 +88,39 @@ def load():
     _crf()
 
 
+class _Saved:
+    """Whatever pyvi's pickle holds besides plain data, kept as its state (the CRF's settings, its model file)."""
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    """Reads pyvi's pickled sklearn_crfsuite CRF without importing sklearn_crfsuite: that import brings
+    scikit-learn and SciPy (1.5 s and 80 MB per process) for a model pycrfsuite reads by itself."""
+
+    def find_class(self, module, name):
+        return _Saved if module.startswith("sklearn_crfsuite") else super().find_class(module, name)
+
+
+def _pyvi_file(name):
+    return os.path.join(importlib.util.find_spec("pyvi").submodule_search_locations[0], name)
+
+
 def _crf():
-    """pyvi's CRF as a bare pycrfsuite Tagger, with pyvi's bigram and trigram sets."""
+    """pyvi's CRF model as a bare pycrfsuite Tagger, with pyvi's bigram and trigram sets, read as
+    `ViTokenizer` reads them."""
     global _crf_parts
     if _crf_parts is None:
-        tokenizer = pyvi()
-        _crf_parts = tokenizer.model.tagger_, tokenizer.bi_grams, tokenizer.tri_grams
+        with open(_pyvi_file("models/pyvi3.pkl"), "rb") as f:
+            model = _ModelUnpickler(f).load().modelfile.__dict__["__FILE_RESOURCE_DATA__"]
+        tagger = pycrfsuite.Tagger()
+        tagger.open_inmemory(model)
+        with open(_pyvi_file("models/words.txt"), encoding="utf-8", newline="") as f:  # as codecs.open reads it
+            grams = f.read().split("\n")
+        bi_grams = {t for t in grams if len(t.split(" ")) == 2}
+        tri_grams = {t for t in grams if len(t.split(" ")) == 3}
+        _crf_parts = tagger, bi_grams, tri_grams, model  # the tagger reads `model` in place: keep it alive
     return _crf_parts
 
 
@@ -127,7 +159,7 @@ def features(syllables):
     `" ".join([a, b]).lower()` (pyvi's n-gram key) is `a.lower() + " " + b.lower()`:
     the only context-dependent lower-casing (Greek final sigma) stops at the space.
     """
-    _, bi_grams, tri_grams = _crf()
+    _, bi_grams, tri_grams, _ = _crf()
     cache = _syllable_features
     if len(cache) > _SYLLABLE_CACHE:
         cache.clear()
