@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.writing import CLEAR
+from whoosh.writing import CLEAR, NO_MERGE
 
 from index import articles, builder, segmenter
 from index.dates import VIETNAM
@@ -244,12 +244,10 @@ class _Writer:
             return
         writer = self.writer
         try:
-            # as Whoosh's own commit, with the workers' segments added to the list
-            kept = writer._merge_segments(CLEAR if self.rebuild else None, False, True)
-            if writer._added:  # the merge policy merged small segments into this writer
-                kept.append(writer._finalize_segment())
-            else:
-                writer._close_segment()
+            # as Whoosh's own commit, with the workers' segments added to the list. Never Whoosh's merge
+            # policy: its merged segment would lose the text postings, which are in posting files.
+            kept = writer._merge_segments(CLEAR if self.rebuild else NO_MERGE, False, False)
+            writer._close_segment()
             writer._commit_toc(kept + self.segments)
         except Exception:
             writer._cleanup_on_error()

@@ -142,3 +142,17 @@ def test_segments_are_plain_files_that_searchers_read_in_place(tmp_path):
     assert not list((tmp_path / "ix").glob("*.seg"))
     with whoosh_index.open_dir(str(tmp_path / "ix")).searcher() as searcher:
         assert searcher.doc_count() == 5
+
+
+def test_many_small_runs_keep_every_article_searchable(tmp_path):
+    """Whoosh's merge policy would fold small segments into one without their posting files."""
+    from search.engine import Engine
+    from search.request import SearchRequest
+
+    for run in range(8):
+        records = write_jsonl(tmp_path / f"r{run}.jsonl",
+                              [{"id": f"a{run}", "title": f"Bài {run}", "body": f"Chuyện thứ {run} về con mèo."}])
+        index_articles([records], tmp_path / "ix", workers=1)
+    with Engine(tmp_path / "ix") as engine:
+        result = engine.search(SearchRequest.from_params({"q": "con mèo", "limit": "20"}))
+    assert sorted(h.id for h in result.hits) == [f"a{run}" for run in range(8)]
