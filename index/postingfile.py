@@ -27,22 +27,31 @@ from hashlib import blake2b
 import numpy as np
 
 EXTENSION = ".vnp"
-MAGIC = b"VNPOST02"
+MERGED = ".all.vnp"  # named after the first segment it covers, so that Whoosh deletes it with that segment
+MAGIC = b"VNPOST03"
 FENCE = 64  # hashes per block: the fence holds one in FENCE, a lookup reads one or two blocks
 _HEADER = 16  # MAGIC and the JSON header's length
 _MAX_FREQUENCY = np.iinfo(np.uint16).max  # a term more frequent in one article is counted this many times
 
 
+def _digest(name):
+    return blake2b(name, digest_size=16).digest()
+
+
 def term_hash(name):
     """A term's (UTF-8 bytes) 64-bit hash, the same in every process (Python's `hash` is salted)."""
-    return int.from_bytes(blake2b(name, digest_size=8).digest(), "little")
+    return int.from_bytes(_digest(name)[:8], "little")
 
 
 def _field_arrays(terms, docs_dtype):
-    """{array name: array} for one field's {term: [(docnum, freq, ...), ...] by docnum}."""
+    """{array name: array} for one field's {term: [(docnum, freq, ...), ...] by docnum}.
+
+    Beside each term's hash, the other half of its 128-bit digest: merging files, two terms are
+    the same term when both halves are (a name comparison for every term would take minutes).
+    """
     names = [t.encode("utf-8") if isinstance(t, str) else t for t in terms]
-    hashes = np.fromiter((term_hash(n) for n in names), dtype=np.uint64, count=len(names))
-    order = np.argsort(hashes, kind="stable")
+    digests = np.frombuffer(b"".join(_digest(n) for n in names), dtype=np.uint64).reshape(-1, 2)
+    order = np.lexsort((digests[:, 1], digests[:, 0]))
     postings = list(terms.values())
     entries = np.zeros((len(order) + 1, 2), dtype=np.int64)  # (first posting, first byte of the name)
     np.cumsum(np.fromiter((len(postings[i]) for i in order), dtype=np.int64, count=len(order)), out=entries[1:, 0])
@@ -51,24 +60,36 @@ def _field_arrays(terms, docs_dtype):
     records["doc"] = np.fromiter((p[0] for i in order for p in postings[i]), dtype=docs_dtype, count=len(records))
     records["freq"] = np.fromiter((min(int(p[1]), _MAX_FREQUENCY) for i in order for p in postings[i]),
                                   dtype=np.uint16, count=len(records))
-    hashes = hashes[order]
-    return {"hashes": hashes, "fence": hashes[::FENCE].copy(), "entries": entries,
-            "names": np.frombuffer(b"".join(names[i] for i in order), dtype=np.uint8), "postings": records}
+    names = np.frombuffer(b"".join(names[i] for i in order), dtype=np.uint8)
+    return _arrays(digests[order, 0], digests[order, 1], entries, names, records)
+
+
+def _arrays(hashes, checks, entries, names, records):
+    return {"hashes": hashes, "checks": checks, "fence": hashes[::FENCE].copy(), "entries": entries,
+            "names": names, "postings": records}
 
 
 def _records(docs_dtype):
     return np.dtype([("doc", docs_dtype), ("freq", np.uint16)])
 
 
+def _docs_dtype(documents):
+    return np.dtype(np.uint16 if documents <= np.iinfo(np.uint16).max + 1 else np.uint32)
+
+
 def write(f, fields, documents):
     """Write {field name: {term: [(docnum, freq, ...), ...] by docnum}} of a segment of `documents` articles
     into the binary file `f`."""
-    docs_dtype = np.dtype(np.uint16 if documents <= np.iinfo(np.uint16).max + 1 else np.uint32)
-    arrays, header = [], {"documents": documents, "docs": docs_dtype.str, "fields": {}}
+    docs_dtype = _docs_dtype(documents)
+    _write(f, {name: _field_arrays(terms, docs_dtype) for name, terms in fields.items()}, documents, docs_dtype)
+
+
+def _write(f, fields, documents, docs_dtype, segments=None):
+    arrays, header = [], {"documents": documents, "docs": docs_dtype.str, "segments": segments, "fields": {}}
     offset = 0
     for name in sorted(fields):
-        described = header["fields"][name] = {"terms": len(fields[name])}
-        for key, array in _field_arrays(fields[name], docs_dtype).items():
+        described = header["fields"][name] = {"terms": len(fields[name]["hashes"])}
+        for key, array in fields[name].items():
             described[key] = offset
             arrays.append(array)
             offset += -(-array.nbytes // 8) * 8  # every array 8-byte aligned
@@ -80,13 +101,69 @@ def write(f, fields, documents):
         f.write(b"\0" * (-array.nbytes % 8))
 
 
+def _gather(data, starts, lengths):
+    """data[starts[0]:starts[0] + lengths[0]] + data[starts[1]:...] + ..., in one indexing."""
+    ends = np.cumsum(lengths)
+    return data[np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts - ends + lengths, lengths)]
+
+
+def _merged_field(parts, field, docs_dtype):
+    """One field of `parts` ([(PostingFile, first article number)]) as the arrays of a single file."""
+    hashes, checks, part_of, counts, firsts, lengths, starts, names, records = [], [], [], [], [], [], [], [], []
+    name_base = record_base = 0
+    for n, (part, offset) in enumerate(parts):
+        if not part.has_field(field):
+            continue
+        arrays = part._fields[field].arrays()
+        entries = arrays["entries"]
+        hashes.append(arrays["hashes"])
+        checks.append(arrays["checks"])
+        part_of.append(np.full(len(arrays["hashes"]), n, dtype=np.int32))
+        counts.append(np.diff(entries[:, 0]))
+        firsts.append(entries[:-1, 0] + record_base)
+        lengths.append(np.diff(entries[:, 1]))
+        starts.append(entries[:-1, 1] + name_base)
+        names.append(arrays["names"])
+        postings = np.zeros(len(arrays["postings"]), dtype=_records(docs_dtype))
+        postings["doc"] = arrays["postings"]["doc"].astype(docs_dtype) + offset
+        postings["freq"] = arrays["postings"]["freq"]
+        records.append(postings)
+        name_base += len(arrays["names"])
+        record_base += len(postings)
+    hashes, checks, part_of = np.concatenate(hashes), np.concatenate(checks), np.concatenate(part_of)
+    counts, firsts = np.concatenate(counts), np.concatenate(firsts)
+    lengths, starts = np.concatenate(lengths), np.concatenate(starts)
+    order = np.lexsort((part_of, checks, hashes))  # a term's pieces together, in article order
+    hashes, checks, counts, firsts = hashes[order], checks[order], counts[order], firsts[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (hashes[1:] != hashes[:-1]) | (checks[1:] != checks[:-1])
+    groups = np.flatnonzero(new)
+    named = order[groups]
+    entries = np.zeros((len(groups) + 1, 2), dtype=np.int64)
+    np.cumsum(np.add.reduceat(counts, groups) if len(groups) else [], out=entries[1:, 0])
+    np.cumsum(lengths[named], out=entries[1:, 1])
+    return _arrays(hashes[groups], checks[groups], entries,
+                   _gather(np.concatenate(names), starts[named], lengths[named]),
+                   _gather(np.concatenate(records), firsts, counts))
+
+
+def merge(f, parts, segments):
+    """Write into `f` one posting file for all of `parts` ([(PostingFile, first article number)], in the
+    reader's order), the articles numbered as the index reader numbers them; `segments` are the ids
+    of the segments it covers, in that order."""
+    documents = max((offset + part.documents for part, offset in parts), default=0)
+    docs_dtype = _docs_dtype(documents)
+    fields = sorted({name for part, _ in parts for name in part._fields})
+    _write(f, {name: _merged_field(parts, name, docs_dtype) for name in fields}, documents, docs_dtype, segments)
+
+
 class _Field:
     """One field of a posting file: its fence in memory, the rest read on demand."""
 
     def __init__(self, file, base, described, records):
         self._file = file
         self.terms = described["terms"]
-        self._at = {key: base + described[key] for key in ("hashes", "entries", "names", "postings")}
+        self._at = {key: base + described[key] for key in ("hashes", "checks", "entries", "names", "postings")}
         self._records = records
         self.fence = file.read(base + described["fence"], np.uint64, -(-self.terms // FENCE))
 
@@ -109,6 +186,15 @@ class _Field:
     def postings(self, start, end):
         return self._file.read(self._at["postings"] + self._records.itemsize * start, self._records, end - start)
 
+    def arrays(self):
+        """Every array of the field, read whole (merging)."""
+        entries = self._file.read(self._at["entries"], np.int64, 2 * (self.terms + 1)).reshape(-1, 2)
+        return {"hashes": self._file.read(self._at["hashes"], np.uint64, self.terms),
+                "checks": self._file.read(self._at["checks"], np.uint64, self.terms),
+                "entries": entries,
+                "names": self._file.read(self._at["names"], np.uint8, int(entries[-1, 1])),
+                "postings": self.postings(0, int(entries[-1, 0]))}
+
     def frequencies(self):
         """{term: document frequency}."""
         entries = self._file.read(self._at["entries"], np.int64, 2 * (self.terms + 1)).reshape(-1, 2)
@@ -116,6 +202,11 @@ class _Field:
         bounds = entries[:, 1].tolist()
         counts = np.diff(entries[:, 0]).tolist()
         return {blob[bounds[i]:bounds[i + 1]].decode("utf-8"): counts[i] for i in range(self.terms)}
+
+
+def _folder(segment_reader):
+    """The folder of a segment reader's files (None for an empty index or an index in memory)."""
+    return getattr(getattr(segment_reader, "_storage", None), "folder", None)
 
 
 class _File:
@@ -143,6 +234,7 @@ class PostingFile:
         length = int.from_bytes(file.pread(8, 8), "little")
         header = json.loads(file.pread(length, _HEADER))
         self.documents = header["documents"]
+        self.segments = header["segments"]
         records = _records(np.dtype(header["docs"]))
         self._fields = {name: _Field(file, _HEADER + length, described, records)
                         for name, described in header["fields"].items()}
@@ -150,12 +242,26 @@ class PostingFile:
     @classmethod
     def of(cls, segment_reader):
         """The posting file of a Whoosh segment reader's segment, or None when it has none."""
-        folder = getattr(getattr(segment_reader, "_storage", None), "folder", None)
+        folder = _folder(segment_reader)
         segment = segment_reader.segment()
         if folder is None or segment is None:
             return None
         path = os.path.join(folder, segment.make_filename(EXTENSION))
         return cls(path) if os.path.exists(path) else None
+
+    @classmethod
+    def merged(cls, reader):
+        """The posting file covering every segment of the index `reader` reads, as the last indexing run
+        merged them, or None (one segment, or segments added since)."""
+        leaves = reader.leaf_readers()
+        folder = _folder(leaves[0][0]) if len(leaves) > 1 else None
+        if folder is None:
+            return None
+        path = os.path.join(folder, leaves[0][0].segment().make_filename(MERGED))
+        if not os.path.exists(path):
+            return None
+        found = cls(path)
+        return found if found.segments == [leaf.segment().segment_id() for leaf, _ in leaves] else None
 
     def has_field(self, field):
         return field in self._fields
@@ -180,3 +286,24 @@ class PostingFile:
     def frequencies(self, field):
         """{term: how many articles of the segment hold it} in `field`."""
         return self._fields[field].frequencies()
+
+
+def merge_segments(folder, segments):
+    """Merge the posting files of Whoosh `segments` (a commit's list, in order) into one, before the commit
+    is written: a query then looks a term up once instead of once per segment.
+
+    Written to a temporary name and renamed: readers of the previous commit keep the file they opened,
+    and a crash leaves nothing a reader would take (the file names the segments it covers).
+    Does nothing when a segment has no posting file of its own.
+    """
+    parts, offset = [], 0
+    for segment in segments:
+        path = os.path.join(folder, segment.make_filename(EXTENSION))
+        if not os.path.exists(path):
+            return
+        parts.append((PostingFile(path), offset))
+        offset += segment.doc_count_all()
+    target = os.path.join(folder, segments[0].make_filename(MERGED))
+    with open(target + ".tmp", "wb") as f:
+        merge(f, parts, [segment.segment_id() for segment in segments])
+    os.replace(target + ".tmp", target)

@@ -24,7 +24,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.writing import CLEAR, NO_MERGE
 
-from index import articles, builder, segmenter
+from index import articles, builder, postingfile, segmenter
 from index.dates import VIETNAM
 from index.schema import NO_VALUE, TEXT_FIELDS, TITLE_FIELDS, make_schema
 
@@ -237,7 +237,9 @@ class _Writer:
         if not self.rebuild and len(self.pending) >= BATCH:
             self.commit()
 
-    def commit(self):
+    def commit(self, merge=False):
+        """Commit the segments built since the last commit; `merge`: also merge every segment's posting
+        file into one (the run's last commit)."""
         if self.writer is None and self.rebuild:
             self.open()  # a rebuild of nothing still clears the old index
         if self.writer is None:
@@ -246,9 +248,11 @@ class _Writer:
         try:
             # as Whoosh's own commit, with the workers' segments added to the list. Never Whoosh's merge
             # policy: its merged segment would lose the text postings, which are in posting files.
-            kept = writer._merge_segments(CLEAR if self.rebuild else NO_MERGE, False, False)
+            segments = writer._merge_segments(CLEAR if self.rebuild else NO_MERGE, False, False) + self.segments
             writer._close_segment()
-            writer._commit_toc(kept + self.segments)
+            if merge and len(segments) > 1:
+                postingfile.merge_segments(self.ix.storage.folder, segments)
+            writer._commit_toc(segments)
         except Exception:
             writer._cleanup_on_error()
             raise
@@ -321,7 +325,7 @@ def index_articles(paths, index_dir, fields=None, rebuild=False, workers=None, l
             if todo:
                 writer.open()  # the lock is held while segments are written
                 writer.add(_built(list(todo.values()), str(ix.storage.folder), pool, workers, progress, total))
-        writer.commit()
+        writer.commit(merge=True)
     except OSError as e:
         failure = e.strerror or str(e)
     except BaseException:

@@ -6,7 +6,7 @@ from whoosh import index as whoosh_index
 
 from index import builder, postingfile
 from index.postingfile import PostingFile
-from index.schema import GRANULARITIES, make_schema
+from index.schema import GRANULARITIES, TEXT_FIELDS, make_schema
 from index.writer import analyse, document
 from search.postings import Postings, document_frequencies
 from tests.test_builder import _articles
@@ -79,7 +79,9 @@ def test_a_term_the_segment_lacks_is_not_found(indexes):
 def test_terms_whose_hashes_collide_are_told_apart(tmp_path, monkeypatch):
     """Runs of one hash longer than the blocks a lookup reads at a time, and terms beside them."""
     odd = {b"between": 1, b"past": 9}
-    monkeypatch.setattr(postingfile, "term_hash", lambda name: odd.get(name, len(name) % 3 * 2))
+    real = postingfile._digest
+    monkeypatch.setattr(postingfile, "_digest",  # the first half, the lookup's hash, collides; the check does not
+                        lambda name: odd.get(name, len(name) % 3 * 2).to_bytes(8, "little") + real(name)[8:])
     terms = {f"lúa{i}": [(i % 7, 1.0 + i % 5), (7 + i % 3, 2.0)] for i in range(10 * postingfile.FENCE)}
     with open(tmp_path / "x.vnp", "wb") as f:
         postingfile.write(f, {"text_syl": terms}, documents=10)
@@ -107,3 +109,57 @@ def test_search_reads_the_same_scores_from_posting_files_as_through_whoosh(index
                 a, b = fast.term(r, granularity, term), slow.term(ref, granularity, term)
                 assert np.array_equal(a[0], b[0]) and np.allclose(a[1], b[1]), (granularity, term)
         assert document_frequencies(r, "text_pair") == document_frequencies(ref, "text_pair")
+
+
+def _segmented_index(tmp_path, runs):
+    """An index written by `runs` indexing runs of 80 articles each, two workers: two segments a run."""
+    from index.writer import index_articles
+    from tests.conftest import write_jsonl
+
+    for run in range(runs):
+        records = [{"id": f"r{run}a{i}", "title": f"Tin {i} đợt {run}",
+                    "body": f"Nông dân vụ {i} thu hoạch lúa gạo. Đảng viên số {i % 7} họp ở Thủ Đức."}
+                   for i in range(80)]
+        index_articles([write_jsonl(tmp_path / f"r{run}.jsonl", records)], tmp_path / "ix", workers=2)
+    return whoosh_index.open_dir(str(tmp_path / "ix"))
+
+
+def test_an_indexing_run_merges_its_segments_posting_files_into_one(tmp_path):
+    ix = _segmented_index(tmp_path, runs=2)
+    with ix.reader() as r:
+        assert len(r.leaf_readers()) >= 3
+        merged = PostingFile.merged(r)
+        assert merged is not None and merged.documents == r.doc_count_all()
+        fast = Postings(r)
+        slow = Postings(r)
+        slow._merged, slow._files = None, [PostingFile.of(s) for s, _ in r.leaf_readers()]
+        for granularity in GRANULARITIES:
+            terms = document_frequencies(r, TEXT_FIELDS[granularity])
+            assert terms == _per_segment_frequencies(r, TEXT_FIELDS[granularity])
+            for term in terms:
+                a, b = fast.term(r, granularity, term), slow.term(r, granularity, term)
+                assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]), (granularity, term)
+
+
+def _per_segment_frequencies(reader, field):
+    found = {}
+    for segment, _ in reader.leaf_readers():
+        for term, n in PostingFile.of(segment).frequencies(field).items():
+            found[term] = found.get(term, 0) + n
+    return found
+
+
+def test_a_merged_file_that_no_longer_covers_the_index_is_not_used(tmp_path):
+    from search.engine import Engine
+    from search.request import SearchRequest
+
+    ix = _segmented_index(tmp_path, runs=1)
+    with ix.reader() as r:
+        path = tmp_path / "ix" / r.leaf_readers()[0][0].segment().make_filename(postingfile.MERGED)
+    old = path.read_bytes()
+    ix = _segmented_index(tmp_path, runs=2)  # the second run merges again, over more segments
+    path.write_bytes(old)  # as if that merge had not happened
+    with ix.reader() as r:
+        assert PostingFile.merged(r) is None
+    with Engine(tmp_path / "ix") as engine:
+        assert engine.search(SearchRequest.from_params({"q": '"đợt 1"', "limit": "100"})).total == 80
