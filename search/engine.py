@@ -9,7 +9,7 @@ import atexit
 import threading
 import time
 import weakref
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -62,8 +62,11 @@ class SearchResult:
         return max(1, -(-self.total // self.limit))
 
     def as_dict(self):
-        result = asdict(self)
+        """As JSON shows it (built by hand: `dataclasses.asdict` took 10 ms for a page of ten hits)."""
+        result = {f.name: getattr(self, f.name) for f in fields(self)}
+        result["hits"] = [dict(vars(hit)) for hit in self.hits]
         result["facets"] = {name: [v.as_dict() for v in values] for name, values in self.facets.items()}
+        result["notices"], result["filters"] = list(self.notices), dict(self.filters)
         return result
 
 

@@ -8,7 +8,7 @@ the facet columns of the matching documents: nothing is scored or highlighted.
 
 import calendar
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -30,7 +30,7 @@ class FacetValue:
     level: int = 0  # depth in a hierarchy: region 0, province 1, district 2
 
     def as_dict(self):
-        return asdict(self)
+        return dict(vars(self))
 
 
 def column_values(reader, name, translate=True):

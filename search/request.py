@@ -55,6 +55,12 @@ def _number(name, value, low, high):
 _quoted = lru_cache(maxsize=4096)(quote_plus)
 
 
+@lru_cache(maxsize=1024)
+def _cleaned(q):
+    """The query as URLs carry it; asked again for every facet value's link."""
+    return clean(q)[0]
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     q: str = ""
@@ -88,7 +94,7 @@ class SearchRequest:
 
     def params(self):
         """The request as URL parameters, defaults left out: every page state lives in the URL."""
-        pairs = [("q", clean(self.q)[0]), ("region", self.region), ("province", self.province),
+        pairs = [("q", _cleaned(self.q)), ("region", self.region), ("province", self.province),
                  ("district", self.district),
                  ("from", self.date_from.isoformat() if self.date_from else None),
                  ("to", self.date_to.isoformat() if self.date_to else None),

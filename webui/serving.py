@@ -1,12 +1,14 @@
 """Serving the app with waitress on every core: several processes share one listening socket.
 
 Python runs one thread at a time per process, so threads alone leave the
-second core idle while a search is computed. Each process opens the index
-itself after the fork (Whoosh's open files must not be shared); pyvi's model
-is loaded before it, so its pages are shared. Each process reads the index
-ahead as it starts (`webui.app.warm`).
+second core idle while a search is computed. pyvi's model and what the last
+commit of the index is read into (posting arrays, facet columns, the
+vocabulary: `webui.app.warm`) are loaded before the fork, so the processes
+share those pages rather than each holding a copy. Whoosh's searchers, whose
+open files must not be shared, are opened by each process's own threads.
 """
 
+import ctypes
 import os
 import signal
 import socket
@@ -15,7 +17,18 @@ import time
 
 from waitress import serve
 
+from index import segmenter
 from webui.app import warm
+
+
+def _few_malloc_arenas():
+    """glibc gives threads malloc arenas of their own (up to 8 per core) and keeps what is freed in each:
+    under load the server grew by 130 MB over its two processes. Two arenas a process bound that at
+    no cost in throughput (measured with benchmarks/bench_http.py). Elsewhere than glibc, nothing to do."""
+    try:
+        ctypes.CDLL(None).mallopt(-8, 2)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
 
 
 def default_processes():
@@ -40,15 +53,22 @@ def _warm_in_background(app):
     threading.Thread(target=warm, args=(app,), daemon=True, name="warm").start()
 
 
+def _warm_before_fork(app):
+    """Read the index ahead in a thread of its own: its searcher is never used after the fork."""
+    thread = threading.Thread(target=warm, args=(app,), name="warm")
+    thread.start()
+    thread.join()
+
+
 def serve_app(app, host, port, threads, processes=1):
     """Serve `app` on host:port with `processes` processes of `threads` threads; returns when stopped."""
+    _few_malloc_arenas()
     if processes <= 1:
         _warm_in_background(app)
         serve(app, host=host, port=port, threads=threads, ident="vnsearch")
         return
-    from index.segmenter import pyvi
-
-    pyvi()  # loaded once, shared by the forked processes
+    segmenter.load()
+    _warm_before_fork(app)
     listener = socket.create_server((host, port), backlog=1024)
     parent = os.getpid()
     children = []
@@ -57,14 +77,12 @@ def serve_app(app, host, port, threads, processes=1):
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             _die_with(parent)
-            _warm_in_background(app)
             try:
                 serve(app, sockets=[listener], threads=threads, ident="vnsearch", _quiet=True)
             finally:
                 os._exit(0)
         children.append(pid)
     signal.signal(signal.SIGTERM, _stop)
-    _warm_in_background(app)
     try:
         serve(app, sockets=[listener], threads=threads, ident="vnsearch")
     finally:
