@@ -9,7 +9,8 @@ import atexit
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field, fields
+from collections import OrderedDict
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -87,6 +88,40 @@ def locality_of(fields):
 
 # The longest posting lists, read ahead for each commit: common syllables cost a first query most.
 WARM = {"syllables": 300, "folded": 250, "words": 100}
+RECENT_RESULTS = 256  # results kept per commit: the same search again (the API and the page, a
+                      # popular query, going back a page) is answered without searching
+
+
+class RecentResults:
+    """The commit's most recent search results by request, least recently used dropped first.
+
+    A result is handed out as a copy, so a caller that changes it changes nobody else's.
+    """
+
+    def __init__(self, size):
+        self.size = size
+        self._results = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            found = self._results.get(key)
+            if found is not None:
+                self._results.move_to_end(key)
+        return None if found is None else _copy(found)
+
+    def put(self, key, result):
+        if not self.size:
+            return
+        with self._lock:
+            self._results[key] = _copy(result)
+            while len(self._results) > self.size:
+                self._results.popitem(last=False)
+
+
+def _copy(result):
+    return replace(result, hits=list(result.hits), facets=dict(result.facets), notices=list(result.notices),
+                   filters=dict(result.filters))
 
 
 _COMMITS = weakref.WeakSet()  # whose read-ahead may still run
@@ -109,9 +144,10 @@ class Commit:
     sooner waits for it) until done or `close`d.
     """
 
-    def __init__(self, reader, index):
+    def __init__(self, reader, index, recent_results):
         self.generation = reader.generation()
         self.postings = Postings(reader)
+        self.results = RecentResults(recent_results)
         self.columns = FacetColumns(reader, COLUMNS)
         self.dates = Dates(reader, self.columns)
         self._vocabulary = None
@@ -150,8 +186,10 @@ class Engine:
     place, which keeps stale segments) when a newer commit exists.
     """
 
-    def __init__(self, index_dir):
+    def __init__(self, index_dir, recent_results=RECENT_RESULTS):
+        """`recent_results`: how many results each commit keeps for the same search asked again (0: none)."""
         self.index_dir = index_dir
+        self.recent_results = recent_results
         self._index = open_index(index_dir)
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -176,7 +214,7 @@ class Engine:
         reader = searcher.reader()
         with self._lock:
             if self._commit is None or self._commit.generation != reader.generation():
-                self._commit = Commit(reader, self._index)
+                self._commit = Commit(reader, self._index, self.recent_results)
             return self._commit
 
     def warm(self):
@@ -198,12 +236,23 @@ class Engine:
         self.close()
 
     def search(self, request, with_facets=True):
-        """Run `request` (a SearchRequest); raises BadParameter for a filter naming nothing known."""
+        """Run `request` (a SearchRequest); raises BadParameter for a filter naming nothing known.
+
+        The same request on the same commit is answered from its recent results.
+        """
         started = time.perf_counter()
-        parsed = parse(request.q)
         searcher = self.searcher()
-        reader = searcher.reader()
         commit = self.commit(searcher)
+        result = commit.results.get((request, with_facets))
+        if result is None:
+            result = self._search(request, with_facets, searcher, commit)
+            commit.results.put((request, with_facets), result)
+        result.took_ms = _since(started)
+        return result
+
+    def _search(self, request, with_facets, searcher, commit):
+        parsed = parse(request.q)
+        reader = searcher.reader()
         allowed = filters.allowed(request, commit.columns, commit.dates)
         result = SearchResult(query=parsed.text, total=0, page=request.page, limit=request.limit, took_ms=0.0,
                               hits=[], notices=list(parsed.notices))
@@ -211,7 +260,6 @@ class Engine:
             if request.q.strip():
                 result.notices.append("Truy vấn không có từ nào để tìm.")
             if allowed is None or request.q.strip():
-                result.took_ms = _since(started)
                 return result
             matched = allowed & commit.postings.live  # browsing by filters alone
             scores = np.zeros(len(matched), dtype=np.float32)
@@ -242,7 +290,6 @@ class Engine:
         if with_facets:
             result.facets = facets(commit.columns, matched, request)
         result.filters = {k: v for k, v in request.params() if k not in ("q", "page", "limit", "sort")}
-        result.took_ms = _since(started)
         return result
 
     def _hit(self, searcher, docnum, score, highlighter):

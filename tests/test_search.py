@@ -204,3 +204,25 @@ def test_closing_the_engine_stops_its_read_ahead(seeds_index):
     warming = engine._commit.warming
     engine.close()
     assert not warming.is_alive()
+
+
+def test_the_same_search_again_is_answered_alike_and_a_copy(engine):
+    first = run(engine, "đảng viên", limit="3")
+    for _ in range(2):
+        again = run(engine, "đảng viên", limit="3")
+        assert again.as_dict() | {"took_ms": 0} == first.as_dict() | {"took_ms": 0}
+        again.hits.clear()  # what the page does past the last page: nobody else's result changes
+
+
+def test_a_new_commit_is_searched_afresh(tmp_path):
+    from index.writer import index_articles
+    from search.engine import Engine
+    from tests.conftest import write_jsonl
+
+    index_articles([write_jsonl(tmp_path / "a.jsonl", [{"id": "a", "title": "Mưa lớn", "body": "Mưa lớn ở Huế."}])],
+                   tmp_path / "ix", workers=1)
+    with Engine(tmp_path / "ix") as engine:
+        assert ids(run(engine, "mưa lớn")) == ["a"]
+        index_articles([write_jsonl(tmp_path / "b.jsonl", [{"id": "b", "title": "Mưa lớn", "body": "Mưa lớn."}])],
+                       tmp_path / "ix", workers=1)
+        assert sorted(ids(run(engine, "mưa lớn"))) == ["a", "b"]
