@@ -17,6 +17,9 @@ page cache.
 The file belongs to its segment (`<segment id>.vnp`): Whoosh deletes it with
 the segment's other files when no commit lists the segment any more.
 Segments written by Whoosh itself have none and are read through Whoosh.
+An indexing run ends by merging its commit's files into one
+(`<first segment id>.all.vnp`, naming the segments it covers), so that a term
+is looked up once rather than once per segment.
 """
 
 import json
@@ -169,7 +172,7 @@ class _Field:
 
     def find(self, name, key):
         """(first posting, end) of the term `name` (UTF-8) whose `term_hash` is `key`, or None."""
-        first = max(int(self.fence.searchsorted(key)) - 1, 0) * FENCE  # the run of `key` starts in this block or the next
+        first = max(int(self.fence.searchsorted(key)) - 1, 0) * FENCE  # `key`'s run starts in this block or next
         while first < self.terms:
             block = self._file.read(self._at["hashes"] + 8 * first, np.uint64, min(2 * FENCE, self.terms - first))
             i = int(block.searchsorted(key))
@@ -225,7 +228,7 @@ class _File:
 
 
 class PostingFile:
-    """One segment's posting file: safe to share between threads."""
+    """A segment's posting file, or a merged one: safe to share between threads."""
 
     def __init__(self, path):
         file = _File(path)
@@ -267,7 +270,8 @@ class PostingFile:
         return field in self._fields
 
     def postings(self, field, term, key=None):
-        """(article numbers in the segment, frequencies) of `term` in `field`, ascending numbers, or None.
+        """(article numbers, as the file counts them, and frequencies) of `term` in `field`, ascending
+        numbers, or None.
 
         `term` is a str, or its UTF-8 bytes with `key`, their `term_hash`, computed once for all segments.
         """
