@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from index.analysis import WordAnalyzer, terms
-from index.schema import NO_VALUE
+from index.schema import GRANULARITIES, NO_VALUE
 from index.writer import open_index
 from search import filters
 from search.facets import COLUMNS, FacetColumns, facets
@@ -23,6 +23,7 @@ from search.filters import Dates
 from search.postings import Postings, lexicon
 from search.query import parse
 from search.ranking import Ranking, by_date, top
+from search.request import SearchRequest
 from search.snippets import Highlighter, highlight, snippet
 from search.vocabulary import Vocabulary
 
@@ -139,9 +140,9 @@ class Commit:
     """What one commit of the index is read into once and shared by every thread.
 
     Posting arrays (see `search.postings`), facet columns and dates load when
-    the commit is first searched; the longest posting lists and the vocabulary
-    are read ahead in a thread of their own (a query that needs the vocabulary
-    sooner waits for it) until done or `close`d.
+    the commit is first searched; field lengths, the gazetteer, the longest
+    posting lists and the vocabulary are read ahead in a thread of their own (a
+    query that needs the vocabulary sooner waits for it) until done or `close`d.
     """
 
     def __init__(self, reader, index, recent_results):
@@ -160,6 +161,10 @@ class Commit:
     def _warm(self, index):
         with index.reader() as reader:  # a reader of its own: readers are not shared between threads
             if reader.generation() == self.generation:
+                if self.postings.count:
+                    for granularity in GRANULARITIES:
+                        self.postings.lengths(reader, granularity)
+                    facets(self.columns, self.postings.live, SearchRequest())  # loads the gazetteer, for labels
                 frequencies = lexicon(reader)  # the fields both read are read once
                 self.postings.warm(reader, WARM, frequencies, self._closing)
                 if not self._closing.is_set():

@@ -175,8 +175,12 @@ class Postings:
         """
         title_ids, title_tf = self._frequencies(reader, TITLE_FIELDS[granularity], text)
         text_ids, text_tf = self._frequencies(reader, TEXT_FIELDS[granularity], text)
+        at = np.searchsorted(text_ids, title_ids)
         if not len(title_ids):
             ids, tf = text_ids, text_tf
+        elif at[-1] < len(text_ids) and np.array_equal(text_ids[at], title_ids):  # every title's text has it too
+            ids, tf = text_ids, text_tf.copy()
+            tf[at] += TITLE_WEIGHT * title_tf
         else:
             tf = np.zeros(self.size, dtype=np.float32)  # cheaper than a sorted union of the two lists
             tf[text_ids] = text_tf
@@ -190,23 +194,36 @@ class Postings:
         scores = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[ids] / mean))
         return ids, scores.astype(np.float32)
 
-    def term(self, reader, granularity, text):
-        """(article numbers, BM25F score of `text` in title and text at `granularity`), ascending numbers."""
+    def _scores(self, reader, granularity, text):
+        """The cached BM25F scores of `text`: (article numbers, scores), or for a term in more than half
+        the articles, one score per article (0 where absent), smaller and added without indexing."""
         key = (granularity, text)
         with self._lock:
             found = self._cache.get(key)
             if found is not None:
                 self._cache.move_to_end(key)
                 return found
-        found = self._read(reader, granularity, text)
+        ids, scores = self._read(reader, granularity, text)
+        if 2 * len(ids) > self.size:
+            found = np.zeros(self.size, dtype=np.float32)
+            found[ids] = scores
+        else:
+            found = ids, scores
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = found
-                self._bytes += found[0].nbytes + found[1].nbytes
+                self._bytes += _nbytes(found)
                 while self._bytes > CACHE_BYTES and len(self._cache) > 1:
-                    _, (ids, scores) = self._cache.popitem(last=False)
-                    self._bytes -= ids.nbytes + scores.nbytes
+                    self._bytes -= _nbytes(self._cache.popitem(last=False)[1])
         return found
+
+    def term(self, reader, granularity, text):
+        """(article numbers, BM25F score of `text` in title and text at `granularity`), ascending numbers."""
+        found = self._scores(reader, granularity, text)
+        if isinstance(found, tuple):
+            return found
+        ids = np.flatnonzero(found).astype(np.int32)  # a present term's score is never 0: idf and tf are positive
+        return ids, found[ids]
 
     def warm(self, reader, counts, frequencies, stop):
         """Read ahead the longest posting lists ({granularity: how many terms}), the ones that cost a
@@ -217,16 +234,25 @@ class Postings:
             for term in heapq.nlargest(count, found, key=found.get):
                 if self._bytes > CACHE_BYTES * 0.8 or stop.is_set():
                     return
-                self.term(reader, granularity, term)
+                self._scores(reader, granularity, term)
 
     def mask(self, reader, granularity, text):
         """The articles holding `text` at `granularity`, in title or text, as a boolean array."""
-        found = np.zeros(self.size, dtype=bool)
-        found[self.term(reader, granularity, text)[0]] = True
-        return found
+        found = self._scores(reader, granularity, text)
+        if not isinstance(found, tuple):
+            return found > 0
+        mask = np.zeros(self.size, dtype=bool)
+        mask[found[0]] = True
+        return mask
 
     def add_scores(self, scores, reader, granularity, text, weight):
         """Add `weight` x the BM25F score of `text` to `scores` (an array over the articles)."""
-        ids, term_scores = self.term(reader, granularity, text)
-        if len(ids):
-            scores[ids] += weight * term_scores
+        found = self._scores(reader, granularity, text)
+        if not isinstance(found, tuple):
+            scores += weight * found
+        elif len(found[0]):
+            scores[found[0]] += weight * found[1]
+
+
+def _nbytes(scores):
+    return scores[0].nbytes + scores[1].nbytes if isinstance(scores, tuple) else scores.nbytes
