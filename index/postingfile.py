@@ -107,7 +107,9 @@ def _write(f, fields, documents, docs_dtype, segments=None):
 def _gather(data, starts, lengths):
     """data[starts[0]:starts[0] + lengths[0]] + data[starts[1]:...] + ..., in one indexing."""
     ends = np.cumsum(lengths)
-    return data[np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts - ends + lengths, lengths)]
+    kind = np.int32 if len(data) < 2 ** 31 else np.int64  # the index costs half the memory
+    return data[np.arange(int(ends[-1]) if len(ends) else 0, dtype=kind)
+                + np.repeat((starts - ends + lengths).astype(kind), lengths)]
 
 
 def _merged_field(parts, field, docs_dtype):

@@ -325,6 +325,9 @@ def index_articles(paths, index_dir, fields=None, rebuild=False, workers=None, l
             if todo:
                 writer.open()  # the lock is held while segments are written
                 writer.add(_built(list(todo.values()), str(ix.storage.folder), pool, workers, progress, total))
+        if pool is not None:  # the workers' memory is given back before the merge needs its own
+            pool.terminate()
+            pool = None
         writer.commit(merge=True)
     except OSError as e:
         failure = e.strerror or str(e)
