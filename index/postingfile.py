@@ -26,6 +26,7 @@ import json
 import os
 import weakref
 from hashlib import blake2b
+from itertools import chain
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def term_hash(name):
 
 
 def _field_arrays(terms, docs_dtype):
-    """{array name: array} for one field's {term: [(docnum, freq, ...), ...] by docnum}.
+    """{array name: array} for one field's {term: [docnum, freq, docnum, freq, ...] by docnum}.
 
     Beside each term's hash, the other half of its 128-bit digest: merging files, two terms are
     the same term when both halves are (a name comparison for every term would take minutes).
@@ -57,12 +58,13 @@ def _field_arrays(terms, docs_dtype):
     order = np.lexsort((digests[:, 1], digests[:, 0]))
     postings = list(terms.values())
     entries = np.zeros((len(order) + 1, 2), dtype=np.int64)  # (first posting, first byte of the name)
-    np.cumsum(np.fromiter((len(postings[i]) for i in order), dtype=np.int64, count=len(order)), out=entries[1:, 0])
+    np.cumsum(np.fromiter((len(postings[i]) // 2 for i in order), dtype=np.int64, count=len(order)),
+              out=entries[1:, 0])
     np.cumsum(np.fromiter((len(names[i]) for i in order), dtype=np.int64, count=len(order)), out=entries[1:, 1])
+    flat = np.fromiter(chain.from_iterable(postings[i] for i in order), dtype=np.int64, count=2 * int(entries[-1, 0]))
     records = np.zeros(int(entries[-1, 0]), dtype=_records(docs_dtype))
-    records["doc"] = np.fromiter((p[0] for i in order for p in postings[i]), dtype=docs_dtype, count=len(records))
-    records["freq"] = np.fromiter((min(int(p[1]), _MAX_FREQUENCY) for i in order for p in postings[i]),
-                                  dtype=np.uint16, count=len(records))
+    records["doc"] = flat[0::2]
+    records["freq"] = np.minimum(flat[1::2], _MAX_FREQUENCY)
     names = np.frombuffer(b"".join(names[i] for i in order), dtype=np.uint8)
     return _arrays(digests[order, 0], digests[order, 1], entries, names, records)
 
@@ -81,8 +83,8 @@ def _docs_dtype(documents):
 
 
 def write(f, fields, documents):
-    """Write {field name: {term: [(docnum, freq, ...), ...] by docnum}} of a segment of `documents` articles
-    into the binary file `f`."""
+    """Write {field name: {term: [docnum, freq, docnum, freq, ...] by docnum}} of a segment of `documents`
+    articles into the binary file `f`."""
     docs_dtype = _docs_dtype(documents)
     _write(f, {name: _field_arrays(terms, docs_dtype) for name, terms in fields.items()}, documents, docs_dtype)
 
