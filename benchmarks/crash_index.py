@@ -144,7 +144,6 @@ def main(argv=None):
 
     failures = []
     count, held = 0, {}
-    current = {}  # the version of each record the index should hold when complete
     flip = 0
     started = time.monotonic()
     for trial in range(1, args.trials + 1):

@@ -16,7 +16,6 @@ with the second third). Exits 1 on any error or on growth.
 import argparse
 import http.client
 import json
-import os
 import random
 import socket
 import subprocess

@@ -156,7 +156,7 @@ class PairFilter(Filter):
     def __call__(self, tokens):
         previous = None
         for t in tokens:
-            text, start, end = t.text, getattr(t, "startchar", None), getattr(t, "endchar", None)
+            text, start = t.text, getattr(t, "startchar", None)
             if previous is not None and t.joined:
                 t.text = f"{previous[0]} {text}"
                 if previous[1] is not None:

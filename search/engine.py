@@ -89,8 +89,9 @@ def locality_of(fields):
 
 # The longest posting lists, read ahead for each commit: common syllables cost a first query most.
 WARM = {"syllables": 300, "folded": 250, "words": 100}
-RECENT_RESULTS = 256  # results kept per commit: the same search again (the API and the page, a
-                      # popular query, going back a page) is answered without searching
+# Results kept per commit: the same search again (the API and the page, a popular query, going back
+# a page) is answered without searching.
+RECENT_RESULTS = 256
 
 
 class RecentResults:
