@@ -175,18 +175,15 @@ class Postings:
         """
         title_ids, title_tf = self._frequencies(reader, TITLE_FIELDS[granularity], text)
         text_ids, text_tf = self._frequencies(reader, TEXT_FIELDS[granularity], text)
-        at = np.searchsorted(text_ids, title_ids)
-        if not len(title_ids):
-            ids, tf = text_ids, text_tf
-        elif at[-1] < len(text_ids) and np.array_equal(text_ids[at], title_ids):  # every title's text has it too
-            ids, tf = text_ids, text_tf.copy()
-            tf[at] += TITLE_WEIGHT * title_tf
-        else:
-            tf = np.zeros(self.size, dtype=np.float32)  # cheaper than a sorted union of the two lists
-            tf[text_ids] = text_tf
-            tf[title_ids] += TITLE_WEIGHT * title_tf
-            ids = np.flatnonzero(tf).astype(np.int32)
-            tf = tf[ids]
+        at = np.searchsorted(text_ids, title_ids)  # merged in one pass: the title's postings are few
+        found = at < len(text_ids)
+        found[found] = text_ids[at[found]] == title_ids[found]
+        tf = text_tf.copy()
+        tf[at[found]] += TITLE_WEIGHT * title_tf[found]
+        ids = text_ids
+        if not found.all():  # articles with the term in their title only
+            ids = np.insert(text_ids, at[~found], title_ids[~found])
+            tf = np.insert(tf, at[~found], TITLE_WEIGHT * title_tf[~found])
         if not len(ids):
             return _NOTHING
         lengths, mean = self.lengths(reader, granularity)

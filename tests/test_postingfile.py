@@ -8,7 +8,7 @@ from index import builder, postingfile
 from index.postingfile import PostingFile
 from index.schema import GRANULARITIES, TEXT_FIELDS, make_schema
 from index.writer import analyse, document
-from search.postings import Postings, document_frequencies
+from search.postings import Postings, document_frequencies, inverse_frequency
 from tests.test_builder import _articles
 
 
@@ -163,3 +163,29 @@ def test_a_merged_file_that_no_longer_covers_the_index_is_not_used(tmp_path):
         assert PostingFile.merged(r) is None
     with Engine(tmp_path / "ix") as engine:
         assert engine.search(SearchRequest.from_params({"q": '"đợt 1"', "limit": "100"})).total == 80
+
+
+def test_title_and_text_frequencies_are_merged_for_every_article_holding_either(indexes):
+    """BM25F's summed frequency, against a plain per-article sum, for every term of title or text."""
+    from index.schema import TITLE_FIELDS
+    from search.postings import TITLE_WEIGHT
+
+    ours, _ = indexes
+    with ours.reader() as r:
+        postings = Postings(r)
+        for granularity in ("syllables", "pairs"):
+            terms = set(document_frequencies(r, TITLE_FIELDS[granularity])) | set(
+                document_frequencies(r, TEXT_FIELDS[granularity]))
+            assert len(terms) > 100
+            for term in terms:
+                title = postings._frequencies(r, TITLE_FIELDS[granularity], term)
+                text = postings._frequencies(r, TEXT_FIELDS[granularity], term)
+                expected = np.zeros(postings.size)
+                expected[text[0]] += text[1]
+                expected[title[0]] += TITLE_WEIGHT * title[1]
+                ids, scores = postings.term(r, granularity, term)
+                assert np.array_equal(ids, np.flatnonzero(expected)), (granularity, term)
+                lengths, mean = postings.lengths(r, granularity)
+                tf = expected[ids]
+                assert np.allclose(scores, inverse_frequency(postings.count, len(ids)) * tf * 2.2
+                                   / (tf + 1.2 * (0.25 + 0.75 * lengths[ids] / mean)), rtol=1e-5)
