@@ -54,24 +54,33 @@ def _dump(ix):
     return postings, docs, columns, totals
 
 
-def test_a_built_segment_holds_exactly_what_add_document_writes(tmp_path):
-    analysed = [analyse(a) for a in _articles(tmp_path)]
-
+def reference_index(tmp_path, analysed):
+    """`analysed` written by Whoosh's own add_document into tmp_path/whoosh (no posting file)."""
     (tmp_path / "whoosh").mkdir()
-    (tmp_path / "ours").mkdir()
-    reference = whoosh_index.create_in(str(tmp_path / "whoosh"), make_schema())
-    writer = reference.writer()
+    ix = whoosh_index.create_in(str(tmp_path / "whoosh"), make_schema())
+    writer = ix.writer()
     for item in analysed:
         writer.add_document(**document(item))
     writer.commit()
+    return ix
 
-    ours = whoosh_index.create_in(str(tmp_path / "ours"), make_schema())
-    segment, ids = builder.build(ours, analysed, document)
-    writer = ours.writer()
+
+def built_index(tmp_path, analysed):
+    """(index, ids): `analysed` written by the builder as one segment into tmp_path/ours, and committed."""
+    (tmp_path / "ours").mkdir()
+    ix = whoosh_index.create_in(str(tmp_path / "ours"), make_schema())
+    segment, ids = builder.build(ix, analysed, document)
+    writer = ix.writer()
     writer._close_segment()
     writer._commit_toc([segment])
     writer._finish()
+    return ix, ids
 
+
+def test_a_built_segment_holds_exactly_what_add_document_writes(tmp_path):
+    analysed = [analyse(a) for a in _articles(tmp_path)]
+    reference = reference_index(tmp_path, analysed)
+    _, ids = built_index(tmp_path, analysed)
     assert ids == [item.article.id for item in analysed]
     assert _dump(whoosh_index.open_dir(str(tmp_path / "ours"))) == _dump(reference)
 

@@ -6,39 +6,17 @@ from whoosh import index as whoosh_index
 
 from index import builder, postingfile
 from index.postingfile import PostingFile
-from index.schema import GRANULARITIES, TEXT_FIELDS, make_schema
-from index.writer import analyse, document
+from index.schema import GRANULARITIES, TEXT_FIELDS
+from index.writer import analyse
 from search.postings import Postings, document_frequencies, inverse_frequency
-from tests.test_builder import _articles
-
-
-def _reference(tmp_path, analysed):
-    """The same articles written by Whoosh's add_document: no posting file, read through Whoosh."""
-    (tmp_path / "whoosh").mkdir()
-    ix = whoosh_index.create_in(str(tmp_path / "whoosh"), make_schema())
-    writer = ix.writer()
-    for item in analysed:
-        writer.add_document(**document(item))
-    writer.commit()
-    return ix
-
-
-def _built(tmp_path, analysed):
-    (tmp_path / "ours").mkdir()
-    ix = whoosh_index.create_in(str(tmp_path / "ours"), make_schema())
-    segment, _ = builder.build(ix, analysed, document)
-    writer = ix.writer()
-    writer._close_segment()
-    writer._commit_toc([segment])
-    writer._finish()
-    return ix
+from tests.test_builder import _articles, built_index, reference_index
 
 
 @pytest.fixture(scope="module")
 def indexes(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("postingfile")
     analysed = [analyse(a) for a in _articles(tmp_path)]
-    return _built(tmp_path, analysed), _reference(tmp_path, analysed)
+    return built_index(tmp_path, analysed)[0], reference_index(tmp_path, analysed)
 
 
 def _whoosh_postings(reader, field, term):
