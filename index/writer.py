@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.writing import CLEAR, NO_MERGE
 
 from index import articles, builder, postingfile, segmenter
 from index.dates import VIETNAM
@@ -248,7 +247,7 @@ class _Writer:
         try:
             # as Whoosh's own commit, with the workers' segments added to the list. Never Whoosh's merge
             # policy: its merged segment would lose the text postings, which are in posting files.
-            segments = writer._merge_segments(CLEAR if self.rebuild else NO_MERGE, False, False) + self.segments
+            segments = ([] if self.rebuild else list(writer.segments)) + self.segments
             writer._close_segment()
             if merge and len(segments) > 1:
                 postingfile.merge_segments(self.ix.storage.folder, segments)
