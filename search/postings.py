@@ -214,14 +214,6 @@ class Postings:
                     self._bytes -= _nbytes(self._cache.popitem(last=False)[1])
         return found
 
-    def term(self, reader, granularity, text):
-        """(article numbers, BM25F score of `text` in title and text at `granularity`), ascending numbers."""
-        found = self._scores(reader, granularity, text)
-        if isinstance(found, tuple):
-            return found
-        ids = np.flatnonzero(found).astype(np.int32)  # a present term's score is never 0: idf and tf are positive
-        return ids, found[ids]
-
     def warm(self, reader, counts, frequencies, stop):
         """Read ahead the longest posting lists ({granularity: how many terms}), the ones that cost a
         first query most; within the cache's budget, until the event `stop` is set. `frequencies` is

@@ -84,7 +84,7 @@ def test_search_reads_the_same_scores_from_posting_files_as_through_whoosh(index
         assert fast._files[0] is not None and slow._files == [None]
         for granularity in GRANULARITIES:
             for term in ("lúa", "lúa gạo", "nông_dân", "nong dan", "lua", "đảng viên", "thu", "không có"):
-                a, b = fast.term(r, granularity, term), slow.term(ref, granularity, term)
+                a, b = fast._read(r, granularity, term), slow._read(ref, granularity, term)
                 assert np.array_equal(a[0], b[0]) and np.allclose(a[1], b[1]), (granularity, term)
         assert document_frequencies(r, "text_pair") == document_frequencies(ref, "text_pair")
 
@@ -115,7 +115,7 @@ def test_an_indexing_run_merges_its_segments_posting_files_into_one(tmp_path):
             terms = document_frequencies(r, TEXT_FIELDS[granularity])
             assert terms == _per_segment_frequencies(r, TEXT_FIELDS[granularity])
             for term in terms:
-                a, b = fast.term(r, granularity, term), slow.term(r, granularity, term)
+                a, b = fast._read(r, granularity, term), slow._read(r, granularity, term)
                 assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]), (granularity, term)
 
 
@@ -161,7 +161,7 @@ def test_title_and_text_frequencies_are_merged_for_every_article_holding_either(
                 expected = np.zeros(postings.size)
                 expected[text[0]] += text[1]
                 expected[title[0]] += TITLE_WEIGHT * title[1]
-                ids, scores = postings.term(r, granularity, term)
+                ids, scores = postings._read(r, granularity, term)
                 assert np.array_equal(ids, np.flatnonzero(expected)), (granularity, term)
                 lengths, mean = postings.lengths(r, granularity)
                 tf = expected[ids]
