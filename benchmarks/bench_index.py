@@ -314,7 +314,7 @@ def profile(articles_path, n, seed, with_cprofile=True):
     """
     from whoosh import index as whoosh_index
 
-    from index import analysis, builder, segmenter
+    from index import builder, segmenter
     from index.locality import extract_locality
     from index.schema import make_schema
     from index.writer import Analysed, document, index_articles
@@ -358,10 +358,8 @@ def profile(articles_path, n, seed, with_cprofile=True):
     segment = builder.SegmentBuilder(ix)
     gc.disable()  # as builder.build does
     for item in analysed:
-        a = item.article
         s0 = clock()
-        terms = {"title": builder.text_postings(*analysis.index_terms(a.title, item.title_words)),
-                 "text": builder.text_postings(*analysis.index_terms(a.text, item.text_words))}
+        terms = builder.article_terms(item)
         fields = document(item)
         s1 = clock()
         segment.add(fields, terms)

@@ -63,6 +63,13 @@ def text_postings(word_terms, syllables, joins):
     return Counter(word_terms), exact, folded, pairs, folded_pairs
 
 
+def article_terms(analysed):
+    """{"title"/"text": text_postings(...)} of an analysed article (`index.writer.Analysed`), as `add` takes them."""
+    a = analysed.article
+    return {"title": text_postings(*analysis.index_terms(a.title, analysed.title_words)),
+            "text": text_postings(*analysis.index_terms(a.text, analysed.text_words))}
+
+
 class SegmentBuilder:
     """A new segment of the index in `ix`, filled with `add` and written with `finish`.
 
@@ -79,7 +86,7 @@ class SegmentBuilder:
         return self._writer.docnum
 
     def add(self, fields, terms):
-        """Add one document: `fields` as for `add_document`, `terms` {"title"/"text": text_postings(...)}."""
+        """Add one document: `fields` as for `add_document`, `terms` its `article_terms`."""
         writer = self._writer
         perdoc = writer.perdocwriter
         docnum = writer.docnum
@@ -221,11 +228,8 @@ def build(ix, analysed_articles, document):
     gc.disable()
     try:
         for analysed in analysed_articles:
-            a = analysed.article
-            terms = {"title": text_postings(*analysis.index_terms(a.title, analysed.title_words)),
-                     "text": text_postings(*analysis.index_terms(a.text, analysed.text_words))}
-            builder.add(document(analysed), terms)
-            ids.append(a.id)
+            builder.add(document(analysed), article_terms(analysed))
+            ids.append(analysed.article.id)
         return builder.finish(), ids
     except BaseException:
         builder.cancel()
