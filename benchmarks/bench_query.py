@@ -109,16 +109,9 @@ def query_set(docs=BAOMOI, xquad=XQUAD, seed=SEED, write=True):
 
 def baseline(docs):
     """bm25s indexed over the articles of `docs` (title, sapo, body), as eval_xquad's baseline."""
-    from benchmarks.eval_xquad import Baseline, article_text
+    from benchmarks.eval_xquad import Baseline, article_texts
 
-    ids, texts = [], []
-    with open(docs, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                record = json.loads(line)
-                ids.append(record.get("id"))
-                texts.append(article_text(record))
-    return Baseline(ids, texts)
+    return Baseline(*article_texts(docs))
 
 
 def summary(ms):

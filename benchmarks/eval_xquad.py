@@ -112,6 +112,18 @@ def article_text(record):
     return "\n".join(record.get(k) or "" for k in ("title", "sapo", "body"))
 
 
+def article_texts(path):
+    """(ids, texts) of the baomoi articles in `path` (JSON lines), as the baselines index them."""
+    ids, texts = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                record = json.loads(line)
+                ids.append(record["id"])
+                texts.append(article_text(record))
+    return ids, texts
+
+
 # ---- reporting ----------------------------------------------------------------------------------
 
 def table(rows):
@@ -272,14 +284,9 @@ def run_distractors(args, xq, questions, watch, figures, rows):
         with watch("search (c)"):
             runs_c, counts_c, millis = our_run(engine, questions)
     with watch("baseline (c)"):
-        ids = [p["pid"] for p in paragraphs]
-        texts = [p["text"] for p in paragraphs]
-        with open(baomoi, encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    record = json.loads(line)
-                    ids.append(record["id"])
-                    texts.append(article_text(record))
+        article_ids, article_bodies = article_texts(baomoi)
+        ids = [p["pid"] for p in paragraphs] + article_ids
+        texts = [p["text"] for p in paragraphs] + article_bodies
         base_c = Baseline(ids, texts).run(questions)
         paragraph_text = dict(zip(ids, texts))
     o, b = ranking_metrics(runs_c, qrels_p), ranking_metrics(base_c, qrels_p)
