@@ -192,20 +192,22 @@ def terms(analyzer, text):
     return [t.text for t in analyzer(text)]
 
 
-
 _TERM_CACHE = 200_000
 _syllable_terms = {}  # pyvi syllable -> its indexed term, or None (punctuation)
 _word_terms = {}  # a word's syllables (a tuple; a string for one) -> its indexed terms
 
 
+def _without_dot(piece):
+    """`_term_span` on a piece alone."""
+    return piece[:-1] if piece[-1] == "." else piece
+
+
 def _syllable_term(piece):
-    if not _is_term(piece):
-        return None
-    return canonical_term(piece[:-1] if piece[-1] == "." else piece)
+    return canonical_term(_without_dot(piece)) if _is_term(piece) else None
 
 
 def _terms_of_word(pieces):
-    kept = [piece[:-1] if piece[-1] == "." else piece for piece in pieces if _is_term(piece)]
+    kept = [_without_dot(piece) for piece in pieces if _is_term(piece)]
     if len(kept) == len(pieces):
         return [canonical_term("_".join(kept))]
     return [canonical_term(piece) for piece in kept]
