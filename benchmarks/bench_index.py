@@ -10,9 +10,11 @@ Baseline: pyvi alone, `ViTokenizer.tokenize(title)` and `ViTokenizer.tokenize(le
 + "\\n\\n" + body)` in one process, on a fixed random sample scaled up to the
 corpus (or on every article with --baseline-sample 0).
 
-Also: segmentation identity (`segmenter.words` rendered as pyvi prints it
-against `ViTokenizer.tokenize`), and with --profile N a cProfile breakdown of
-indexing N articles in one process (where the time goes).
+Also: identity on sampled articles, or every one with --identity all:
+segmentation (`segmenter.words` rendered as pyvi prints it against
+`ViTokenizer.tokenize`) and terms (the lexicon's arrays, which indexing
+writes, against its string path); and with --profile N where the time goes
+when indexing N articles in one process.
 
     python benchmarks/bench_index.py [--limit N] [--out DIR] [--workers N]
         [--baseline-sample N] [--identity N|all] [--profile N] [--no-results]
@@ -38,6 +40,8 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
 
@@ -282,39 +286,51 @@ def run_baseline(articles_, sample, seed):
 
 
 def check_identity(articles_, n, seed):
-    """(texts checked, mismatches, first few mismatching ids) for `n` articles (all when n is None)."""
-    from index import segmenter
+    """(texts checked, segmentation mismatches, term mismatches, first few mismatching ids) for `n`
+    articles (all when n is None).
+
+    Segmentation: `segmenter.words` rendered as pyvi prints it, against pyvi's own `tokenize`.
+    Terms: the lexicon's array path (what indexing writes), against its string path
+    (`segmenter.words` and `analysis.index_terms`, tested against the analyzers).
+    """
+    from index import lexicon, segmenter
+    from index.normalize import nfc
 
     tokenizer = segmenter.pyvi()
+    lex = lexicon.Lexicon()
     chosen = articles_ if n is None or n >= len(articles_) else random.Random(seed + 1).sample(articles_, n)
-    checked, bad, examples = 0, 0, []
+    checked, bad, bad_terms, examples = 0, 0, 0, []
     for a in chosen:
         for t in (a.title, a.text):
             if not t:
                 continue
             checked += 1
-            if segmenter.as_pyvi(t, segmenter.words(t)) != tokenizer.tokenize(segmenter.prepare(t)):
-                bad += 1
-                if len(examples) < 5:
-                    examples.append(a.id)
-    return checked, bad, examples
+            segmented = segmenter.as_pyvi(t, segmenter.words(t)) == tokenizer.tokenize(segmenter.prepare(t))
+            fast, strings = lex.terms(t), lex._from_strings(nfc(t))
+            same_terms = all(np.array_equal(fast[g][0], strings[g][0]) and np.array_equal(fast[g][1], strings[g][1])
+                             for g in fast)
+            bad += not segmented
+            bad_terms += not same_terms
+            if not (segmented and same_terms) and len(examples) < 5:
+                examples.append(a.id)
+    return checked, bad, bad_terms, examples
 
 
 def profile(articles_path, n, seed, with_cprofile=True):
     """Where indexing time goes, on `n` sampled articles in one process.
 
     Stages are timed directly in CPU seconds of this thread (no profiler overhead; other
-    processes on the machine do not count): reading; pyvi's features and CRF
-    tagging, called as `segmenter.label` calls them; the segmenter's own glue;
-    locality; the terms of the six text fields (`analysis.index_terms`); adding
-    them to a segment (`builder.SegmentBuilder.add`: postings grouped by term,
-    stored fields, columns); writing the segment (`finish`). A worker process
+    processes on the machine do not count): reading; pyvi's CRF labels
+    (`index.crf`); the rest of segmenting and the terms of every granularity
+    (`index.lexicon`); locality; adding each article to a segment
+    (`builder.SegmentBuilder.add`: stored fields, columns, postings appended);
+    writing the segment (`finish`: postings grouped by term). A worker process
     runs all of these for its share of the articles. Then a cProfile run of
     `index_articles(workers=1)` for the top functions.
     """
     from whoosh import index as whoosh_index
 
-    from index import builder, segmenter
+    from index import builder, lexicon, segmenter
     from index.locality import extract_locality
     from index.schema import make_schema
     from index.writer import Analysed, document, index_articles
@@ -327,31 +343,34 @@ def profile(articles_path, n, seed, with_cprofile=True):
     sample_path.write_text("".join(chosen), encoding="utf-8")
     segmenter.load()  # model loading is not indexing
     clock = time.thread_time  # CPU time of this thread: the machine's other load does not count
-    t = {k: 0.0 for k in ("read", "features", "crf", "words", "locality", "terms", "add", "finish")}
+    t = {k: 0.0 for k in ("read", "crf", "terms", "locality", "add", "finish")}
 
     started = clock()
     sample = load_articles(sample_path)
     t["read"] = clock() - started
 
-    def timed_label(syllables):
-        s0 = clock()
-        features = segmenter.features(syllables)
-        s1 = clock()
-        labels = segmenter.tag(features)
-        t["features"] += s1 - s0
-        t["crf"] += clock() - s1
-        return labels
+    inside = segmenter._inside
 
-    analysed = []
-    for a in sample:
+    def timed_inside(syllables):
         s0 = clock()
-        title_words = segmenter.words(a.title, labeler=timed_label)
-        text_words = segmenter.words(a.text, labeler=timed_label)
-        s1 = clock()
-        locality = extract_locality(a.title, a.lead, a.body, a.source)
-        t["locality"] += clock() - s1
-        t["words"] += s1 - s0
-        analysed.append(Analysed(a, title_words, text_words, locality))
+        found = inside(syllables)
+        t["crf"] += clock() - s0
+        return found
+
+    segmenter._inside = timed_inside  # as the lexicon calls it
+    terms = lexicon.lexicon().terms
+    analysed = []
+    try:
+        for a in sample:
+            s0 = clock()
+            title_terms, text_terms = terms(a.title), terms(a.text)
+            s1 = clock()
+            locality = extract_locality(a.title, a.lead, a.body, a.source)
+            t["locality"] += clock() - s1
+            t["terms"] += s1 - s0
+            analysed.append(Analysed(a, title_terms, text_terms, locality))
+    finally:
+        segmenter._inside = inside
 
     index_dir = fresh_dir(OUT / "bench_index_profile")
     ix = whoosh_index.create_in(str(index_dir), make_schema())
@@ -359,12 +378,8 @@ def profile(articles_path, n, seed, with_cprofile=True):
     gc.disable()  # as builder.build does
     for item in analysed:
         s0 = clock()
-        terms = builder.article_terms(item)
-        fields = document(item)
-        s1 = clock()
-        segment.add(fields, terms)
-        t["terms"] += s1 - s0
-        t["add"] += clock() - s1
+        segment.add(document(item), builder.article_terms(item))
+        t["add"] += clock() - s0
     started = clock()
     segment.finish()
     t["finish"] = clock() - started
@@ -372,13 +387,11 @@ def profile(articles_path, n, seed, with_cprofile=True):
 
     stages = [
         ("reading (JSON, NFC, content hash)", t["read"]),
-        ("CRF features (segmenter.features)", t["features"]),
-        ("CRF tagging (pycrfsuite Tagger.tag)", t["crf"]),
-        ("segmenter glue (prepare, syllable regex, joins)", t["words"] - t["features"] - t["crf"]),
+        ("CRF labels (index.crf: features' scores, Viterbi)", t["crf"]),
+        ("segmenting and terms besides the CRF (index.lexicon)", t["terms"] - t["crf"]),
         ("locality extraction", t["locality"]),
-        ("terms of the text fields (index_terms, text_postings)", t["terms"]),
-        ("segment: add (postings by term, stored, columns)", t["add"]),
-        ("segment: finish (sort terms, write the segment)", t["finish"]),
+        ("segment: add (document fields, stored, columns, postings)", t["add"]),
+        ("segment: finish (group postings, write the segment)", t["finish"]),
     ]
     total = sum(s for name, s in stages)
 
@@ -472,8 +485,8 @@ def main(argv=None):
     # identity
     want = None if args.identity == "all" else int(args.identity)
     started = time.perf_counter()
-    checked, bad, examples = check_identity(articles_, want, args.seed)
-    print(f"identity: {bad} mismatches in {checked:,} texts "
+    checked, bad, bad_terms, examples = check_identity(articles_, want, args.seed)
+    print(f"identity: {bad} segmentation and {bad_terms} term mismatches in {checked:,} texts "
           f"({'all' if want is None else f'{min(want, n):,}'} articles, {time.perf_counter() - started:.0f} s)"
           + (f"; e.g. {', '.join(examples)}" if examples else ""), flush=True)
 
@@ -494,7 +507,10 @@ def main(argv=None):
             ("peak memory, process tree", f"RSS {mb(memory.peak_rss)} (PSS {mb(memory.peak_pss)}; "
              f"main {mb(memory.peak_root_rss)})", "", ""),
             ("index size on disk", mb(size), "", ""),
-            ("segmentation identity", f"{bad} mismatches / {checked:,} texts", "0", verdict(bad == 0)),
+            ("segmentation identity (ours / pyvi's tokenize)", f"{bad} mismatches / {checked:,} texts"
+             + (" (every article)" if want is None else ""), "0", verdict(bad == 0)),
+            ("terms identity (lexicon arrays / strings)", f"{bad_terms} mismatches / {checked:,} texts", "0",
+             verdict(bad_terms == 0)),
         ]
         body = stamp() + f"- command: `python benchmarks/bench_index.py {' '.join(argv or sys.argv[1:])}`\n\n"
         body += table(rows)

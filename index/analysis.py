@@ -12,7 +12,8 @@ Granularities of the same text, used identically at index and query time:
 Every token carries its position and its character offsets into the text it
 came from. The classes live in an importable module because Whoosh pickles
 the schema with its analyzers. For writing the index, `index_terms` gives the
-same terms in one pass, without Token objects (see `index.builder`).
+same terms in one pass, without Token objects, and `index.lexicon` as
+numbered arrays.
 """
 
 import re
@@ -46,6 +47,11 @@ _SENTENCE_END = re.compile(r"[.!?;:…\n]")
 
 def _is_term(piece):
     return _ALNUM.search(piece) is not None
+
+
+def ends_sentence(piece):
+    """Whether a piece that is no term ends a sentence or clause: no pair spans it."""
+    return _SENTENCE_END.match(piece) is not None
 
 
 # Articles repeat their words: normalizing each distinct token once makes analysis several times faster.
@@ -202,11 +208,13 @@ def _without_dot(piece):
     return piece[:-1] if piece[-1] == "." else piece
 
 
-def _syllable_term(piece):
+def syllable_term(piece):
+    """The indexed term of one of pyvi's pieces, or None (punctuation, symbols)."""
     return canonical_term(_without_dot(piece)) if _is_term(piece) else None
 
 
-def _terms_of_word(pieces):
+def terms_of_word(pieces):
+    """The indexed terms of a pyvi word (its pieces): one, or its real pieces' when pyvi glued punctuation."""
     kept = [_without_dot(piece) for piece in pieces if _is_term(piece)]
     if len(kept) == len(pieces):
         return [canonical_term("_".join(kept))]
@@ -229,18 +237,18 @@ def index_terms(text, words):
         key = value[word[0][0]:word[0][1]] if len(word) == 1 else tuple(value[s:e] for s, e in word)
         found = _word_terms.get(key)
         if found is None:
-            found = _word_terms[key] = _terms_of_word((key,) if len(word) == 1 else key)
+            found = _word_terms[key] = terms_of_word((key,) if len(word) == 1 else key)
         word_terms += found
     syllables, joins = [], []
     joined = False
     for piece in segmenter.syllables(value):
         term = _syllable_terms.get(piece, False)
         if term is False:
-            term = _syllable_terms[piece] = _syllable_term(piece)
+            term = _syllable_terms[piece] = syllable_term(piece)
         if term is not None:
             syllables.append(term)
             joins.append(joined)
             joined = True
-        elif _SENTENCE_END.match(piece):
+        elif ends_sentence(piece):
             joined = False
     return word_terms, syllables, joins

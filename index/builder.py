@@ -3,10 +3,10 @@
 Whoosh's `add_document` runs each text field's analyzer (a Token object per
 token), encodes each posting as a tuple in a pool that `commit` sorts, and does
 it all in the one process that holds the lock. Here the terms of the text
-fields (every granularity of title and text) come from one pass
-(`analysis.index_terms`, `text_postings`), postings are grouped per term as
-they are made, and each pyvi worker writes its own segment: the process
-holding the lock only commits the segments' list (`index.writer`).
+fields (every granularity of title and text) come as numbered arrays
+(`index.lexicon`), each article's are appended as they are, grouped per term
+once, and each pyvi worker writes its own segment: the process holding the
+lock only commits the segments' list (`index.writer`).
 
 The text fields' postings go to the segment's posting file
 (`index.postingfile`), not into Whoosh's term index: pickling them into
@@ -20,7 +20,7 @@ check both.
 import gc
 import zlib
 from array import array
-from collections import Counter
+from functools import partial
 from pickle import dumps
 
 from whoosh.codec.whoosh3 import COMPRESSION_MIN_SIZE, WHOOSH3_HEADER_MAGIC, W3TermInfo
@@ -28,13 +28,13 @@ from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-from index import analysis, postingfile
+from index import lexicon, postingfile
 from index.schema import GRANULARITIES, TEXT_FIELDS, TITLE_FIELDS
 
-# Text field: (the text it indexes, which of text_postings' granularities)
+# Text field: (the text it indexes, which of `lexicon.Lexicon.terms` granularities)
 SOURCES = {
-    **{TITLE_FIELDS[g]: ("title", n) for n, g in enumerate(GRANULARITIES)},
-    **{TEXT_FIELDS[g]: ("text", n) for n, g in enumerate(GRANULARITIES)},
+    **{TITLE_FIELDS[g]: ("title", g) for g in GRANULARITIES},
+    **{TEXT_FIELDS[g]: ("text", g) for g in GRANULARITIES},
 }
 
 # Segments stay separate files: Whoosh reads a compound segment by copying each of its files into
@@ -43,31 +43,9 @@ SOURCES = {
 COMPOUND = False
 
 
-def text_postings(word_terms, syllables, joins):
-    """What one text gives each granularity of `index.schema.GRANULARITIES`, in its order, as
-    {term: frequency}.
-
-    Folded syllables are the syllables' counts merged per folded form, and pairs come from the
-    same list: no second pass over the text, each distinct syllable and pair folded once.
-    """
-    fold = analysis.folded_term
-    exact = Counter(syllables)
-    folded, folds = Counter(), {}
-    for term, n in exact.items():
-        folds[term] = form = fold(term)
-        folded[form] += n
-    pairs, folded_pairs = {}, Counter()
-    for (a, b), n in Counter([(a, b) for a, b, joined in zip(syllables, syllables[1:], joins[1:]) if joined]).items():
-        pairs[f"{a} {b}"] = n
-        folded_pairs[f"{folds[a]} {folds[b]}"] += n
-    return Counter(word_terms), exact, folded, pairs, folded_pairs
-
-
 def article_terms(analysed):
-    """{"title"/"text": text_postings(...)} of an analysed article (`index.writer.Analysed`), as `add` takes them."""
-    a = analysed.article
-    return {"title": text_postings(*analysis.index_terms(a.title, analysed.title_words)),
-            "text": text_postings(*analysis.index_terms(a.text, analysed.text_words))}
+    """{"title"/"text": terms} of an analysed article (`index.writer.Analysed`), as `add` takes them."""
+    return {"title": analysed.title_terms, "text": analysed.text_terms}
 
 
 class SegmentBuilder:
@@ -79,7 +57,9 @@ class SegmentBuilder:
     def __init__(self, ix):
         self._writer = SegmentWriter(ix, _lk=False, compound=COMPOUND)
         self.schema = self._writer.schema
-        self._postings = {}  # field name -> {term: [(docnum, weight, value), ...]}; text fields: [docnum, freq, ...]
+        self._lexicon = lexicon.lexicon()  # the term numbers of `terms`
+        self._text = {}  # text field name -> postingfile.FieldPostings
+        self._postings = {}  # other field name -> {term: [(docnum, weight, value), ...]}
         self._lengths = {}  # field name -> [length of each docnum as the segment's length column gives it back]
 
     def __len__(self):
@@ -101,15 +81,10 @@ class SegmentBuilder:
             length = 0
             if name in SOURCES:  # scorable, so the length is the number of tokens
                 source, granularity = SOURCES[name]
-                postings = self._postings.setdefault(name, {})
-                for term, freq in terms[source][granularity].items():
-                    length += freq
-                    found = postings.get(term)
-                    if found is None:
-                        postings[term] = [docnum, freq]
-                    else:
-                        found.append(docnum)  # two appends: a third of the time of `+= docnum, freq`
-                        found.append(freq)
+                postings = self._text.get(name)
+                if postings is None:
+                    postings = self._text[name] = postingfile.FieldPostings(partial(self._lexicon.names, granularity))
+                length = postings.add(docnum, *terms[source][granularity])
             elif field.indexed:
                 postings = self._postings.setdefault(name, {})
                 for term, freq, weight, encoded in field.index(value):
@@ -144,7 +119,7 @@ class SegmentBuilder:
         assert writer.codec._inlinelimit <= 1  # postings never inlined in the term info, as _write_term writes them
         writer.perdocwriter.close()
         fields = writer.fieldwriter
-        for name in sorted(set(self._postings) - set(SOURCES)):
+        for name in sorted(self._postings):
             fields.start_field(name, self.schema[name])
             terms = self._postings[name]
             lengths = self._lengths.get(name, [])
@@ -154,8 +129,8 @@ class SegmentBuilder:
             fields.finish_field()
         fields.close()
         with writer.newsegment.create_file(writer.storage, postingfile.EXTENSION) as f:
-            postingfile.write(f, {name: terms for name, terms in self._postings.items() if name in SOURCES}, len(self))
-        self._postings = self._lengths = {}
+            postingfile.write(f, self._text, len(self))
+        self._text = self._postings = self._lengths = {}
         writer._close_segment()
         writer._assemble_segment()
         return writer.get_segment()
@@ -222,6 +197,8 @@ def build(ix, analysed_articles, document):
     Python's cyclic garbage collector is paused meanwhile: the builder makes no cycles, and each
     full collection would only walk again through the millions of postings it holds (5 % of the time).
     """
+    if lexicon.lexicon().full():
+        lexicon.forget()
     builder = SegmentBuilder(ix)
     ids = []
     collecting = gc.isenabled()

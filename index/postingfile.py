@@ -25,48 +25,115 @@ is looked up once rather than once per segment.
 import json
 import os
 import weakref
-from hashlib import blake2b
-from itertools import chain
+from array import array
 
 import numpy as np
 
 EXTENSION = ".vnp"
 MERGED = ".all.vnp"  # named after the first segment it covers, so that Whoosh deletes it with that segment
-MAGIC = b"VNPOST03"
+MAGIC = b"VNPOST04"
 FENCE = 64  # hashes per block: the fence holds one in FENCE, a lookup reads one or two blocks
 _HEADER = 16  # MAGIC and the JSON header's length
 _MAX_FREQUENCY = np.iinfo(np.uint16).max  # a term more frequent in one article is counted this many times
 
 
-def _digest(name):
-    return blake2b(name, digest_size=16).digest()
+# A term's 128-bit digest: two 64-bit FNV-1a-style hashes of its UTF-8 bytes (different seeds and
+# multipliers), each finished by MurmurHash3's fmix64 so that the lookup half is spread evenly.
+# Simple enough to compute for every term of a segment at once in numpy (`digests`), and for one
+# term in plain Python (`term_hash`) at query time.
+_SEEDS = (0xCBF29CE484222325, 0x84222325CBF29CE4)
+_MULTIPLIERS = (0x100000001B3, 0x9E3779B97F4A7C15)
+_MASK = (1 << 64) - 1
+
+
+def _fmix(h):
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & _MASK
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & _MASK
+    return h ^ (h >> 33)
 
 
 def term_hash(name):
-    """A term's (UTF-8 bytes) 64-bit hash, the same in every process (Python's `hash` is salted)."""
-    return int.from_bytes(_digest(name)[:8], "little")
+    """A term's (UTF-8 bytes) 64-bit hash: the first half of its digest, the same in every process."""
+    h, m = _SEEDS[0], _MULTIPLIERS[0]
+    for byte in name:
+        h = ((h ^ byte) * m) & _MASK
+    return _fmix(h)
 
 
-def _field_arrays(terms, docs_dtype):
-    """{array name: array} for one field's {term: [docnum, freq, docnum, freq, ...] by docnum}.
+def digests(blob, starts, lengths):
+    """(first halves, second halves) of the digests of the names blob[starts[i]:starts[i] + lengths[i]]."""
+    n = len(starts)
+    by_length = np.argsort(-lengths, kind="stable")  # the longest first: those still going are a prefix
+    starts, lengths = starts[by_length], lengths[by_length]
+    halves = [np.full(n, seed, dtype=np.uint64) for seed in _SEEDS]
+    going = n - np.searchsorted(lengths[::-1], np.arange(int(lengths[0]) if n else 0), side="right")
+    with np.errstate(over="ignore"):
+        for j, k in enumerate(going.tolist()):
+            byte = blob[starts[:k] + j].astype(np.uint64)
+            for h, m in zip(halves, _MULTIPLIERS):
+                h[:k] ^= byte
+                h[:k] *= np.uint64(m)
+        out = []
+        for h in halves:
+            for shift, m in ((33, 0xFF51AFD7ED558CCD), (33, 0xC4CEB9FE1A85EC53)):
+                h ^= h >> np.uint64(shift)
+                h *= np.uint64(m)
+            h ^= h >> np.uint64(33)
+            unsorted = np.empty(n, dtype=np.uint64)
+            unsorted[by_length] = h
+            out.append(unsorted)
+    return out[0], out[1]
 
-    Beside each term's hash, the other half of its 128-bit digest: merging files, two terms are
-    the same term when both halves are (a name comparison for every term would take minutes).
-    """
-    names = [t.encode("utf-8") if isinstance(t, str) else t for t in terms]
-    digests = np.frombuffer(b"".join(_digest(n) for n in names), dtype=np.uint64).reshape(-1, 2)
-    order = np.lexsort((digests[:, 1], digests[:, 0]))
-    postings = list(terms.values())
-    entries = np.zeros((len(order) + 1, 2), dtype=np.int64)  # (first posting, first byte of the name)
-    np.cumsum(np.fromiter((len(postings[i]) // 2 for i in order), dtype=np.int64, count=len(order)),
-              out=entries[1:, 0])
-    np.cumsum(np.fromiter((len(names[i]) for i in order), dtype=np.int64, count=len(order)), out=entries[1:, 1])
-    flat = np.fromiter(chain.from_iterable(postings[i] for i in order), dtype=np.int64, count=2 * int(entries[-1, 0]))
-    records = np.zeros(int(entries[-1, 0]), dtype=_records(docs_dtype))
-    records["doc"] = flat[0::2]
-    records["freq"] = np.minimum(flat[1::2], _MAX_FREQUENCY)
-    names = np.frombuffer(b"".join(names[i] for i in order), dtype=np.uint8)
-    return _arrays(digests[order, 0], digests[order, 1], entries, names, records)
+
+class FieldPostings:
+    """A text field's postings as a segment is built: each article's distinct term keys (numbers,
+    `index.lexicon`) and frequencies appended as arrays, grouped per term once, when the file is
+    written. `names(keys)` says where the terms of `keys` are, as UTF-8: (a uint8 array, and per key the
+    starts and lengths, each of shape (len(keys), pieces), of the pieces its name is made of)."""
+
+    def __init__(self, names):
+        self._names = names
+        self._keys, self._freqs, self._docs, self._counts = [], [], array("q"), array("q")
+
+    def add(self, docnum, keys, freqs):
+        """Add article `docnum` (after every earlier one) with its distinct term keys and their
+        frequencies; returns the field's length in it (the number of terms)."""
+        self._keys.append(keys)
+        self._freqs.append(freqs)
+        self._docs.append(docnum)
+        self._counts.append(len(keys))
+        return int(freqs.sum())
+
+    def arrays(self, docs_dtype):
+        """{array name: array} of the field as the file holds it.
+
+        Beside each term's hash, the other half of its 128-bit digest: merging files, two terms are
+        the same term when both halves are (a name comparison for every term would take minutes).
+        """
+        keys = np.concatenate(self._keys or [np.zeros(0, np.int64)])
+        by_key = np.argsort(keys, kind="stable")  # each term's postings together, by article
+        keys = keys[by_key]
+        first = np.flatnonzero(np.diff(keys, prepend=-1))  # where each distinct key's run starts
+        counts = np.diff(first, append=len(keys))
+        keys = keys[first]
+        source, starts, lengths = self._names(keys)
+        name_lengths = lengths.sum(axis=1)
+        names = _gather(source, starts.ravel(), lengths.ravel())  # each key's name, in key order
+        name_starts = np.cumsum(name_lengths) - name_lengths
+        hashes, checks = digests(names, name_starts, name_lengths)
+        order = np.lexsort((checks, hashes))  # file position -> term (index into keys)
+        grouped = _gather(by_key, first[order], counts[order])  # postings by term in file order, then by article
+        entries = np.zeros((len(order) + 1, 2), dtype=np.int64)  # (first posting, first byte of the name)
+        np.cumsum(counts[order], out=entries[1:, 0])
+        np.cumsum(name_lengths[order], out=entries[1:, 1])
+        docs = np.repeat(np.frombuffer(self._docs, dtype=np.int64), np.frombuffer(self._counts, dtype=np.int64))
+        records = np.zeros(len(grouped), dtype=_records(docs_dtype))
+        records["doc"] = docs[grouped]
+        records["freq"] = np.minimum(np.concatenate(self._freqs or [np.zeros(0, np.int64)])[grouped], _MAX_FREQUENCY)
+        return _arrays(hashes[order], checks[order], entries, _gather(names, name_starts[order], name_lengths[order]),
+                       records)
 
 
 def _arrays(hashes, checks, entries, names, records):
@@ -83,10 +150,9 @@ def _docs_dtype(documents):
 
 
 def write(f, fields, documents):
-    """Write {field name: {term: [docnum, freq, docnum, freq, ...] by docnum}} of a segment of `documents`
-    articles into the binary file `f`."""
+    """Write {field name: FieldPostings} of a segment of `documents` articles into the binary file `f`."""
     docs_dtype = _docs_dtype(documents)
-    _write(f, {name: _field_arrays(terms, docs_dtype) for name, terms in fields.items()}, documents, docs_dtype)
+    _write(f, {name: postings.arrays(docs_dtype) for name, postings in fields.items()}, documents, docs_dtype)
 
 
 def _write(f, fields, documents, docs_dtype, segments=None):
@@ -94,16 +160,16 @@ def _write(f, fields, documents, docs_dtype, segments=None):
     offset = 0
     for name in sorted(fields):
         described = header["fields"][name] = {"terms": len(fields[name]["hashes"])}
-        for key, array in fields[name].items():
+        for key, data in fields[name].items():
             described[key] = offset
-            arrays.append(array)
-            offset += -(-array.nbytes // 8) * 8  # every array 8-byte aligned
+            arrays.append(data)
+            offset += -(-data.nbytes // 8) * 8  # every array 8-byte aligned
     head = json.dumps(header).encode("utf-8")
     head += b" " * (-len(head) % 8)
     f.write(MAGIC + len(head).to_bytes(8, "little") + head)
-    for array in arrays:
-        f.write(array.tobytes())
-        f.write(b"\0" * (-array.nbytes % 8))
+    for data in arrays:
+        f.write(data.tobytes())
+        f.write(b"\0" * (-data.nbytes % 8))
 
 
 def _gather(data, starts, lengths):
@@ -294,6 +360,18 @@ class PostingFile:
     def frequencies(self, field):
         """{term: how many articles of the segment hold it} in `field`."""
         return self._fields[field].frequencies()
+
+
+def is_current(folder, segment):
+    """False when the Whoosh `segment` has a posting file (its own, or a merged one named after it) in
+    another format than this version writes."""
+    for extension in (EXTENSION, MERGED):
+        path = os.path.join(folder, segment.make_filename(extension))
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                if f.read(len(MAGIC)) != MAGIC:
+                    return False
+    return True
 
 
 def merge_segments(folder, segments):

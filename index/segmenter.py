@@ -13,8 +13,7 @@ import pickle
 import re
 import string
 
-import pycrfsuite
-
+from index import crf
 from index.normalize import old_style
 
 # pyvi's own syllable pattern (ViTokenizer.sylabelize), compiled once; its groups do not capture,
@@ -78,13 +77,11 @@ def label_with_pyvi(syllables):
     return tokenizer.model.predict([tokenizer.sent2features(syllables, False)])[0]
 
 
-_crf_parts = None
-_syllable_features = {}
-_SYLLABLE_CACHE = 100_000
+_model = None
 
 
 def load():
-    """Load pyvi's model and open its CRF tagger (before forking workers, so that they share them)."""
+    """Load pyvi's model (before forking workers, so that they share it)."""
     _crf()
 
 
@@ -97,7 +94,7 @@ class _Saved:
 
 class _ModelUnpickler(pickle.Unpickler):
     """Reads pyvi's pickled sklearn_crfsuite CRF without importing sklearn_crfsuite: that import brings
-    scikit-learn and SciPy (1.5 s and 80 MB per process) for a model pycrfsuite reads by itself."""
+    scikit-learn and SciPy (1.5 s and 80 MB per process) for a model file we read by ourselves."""
 
     def find_class(self, module, name):
         return _Saved if module.startswith("sklearn_crfsuite") else super().find_class(module, name)
@@ -108,102 +105,33 @@ def _pyvi_file(name):
 
 
 def _crf():
-    """pyvi's CRF model as a bare pycrfsuite Tagger, with pyvi's bigram and trigram sets, read as
-    `ViTokenizer` reads them."""
-    global _crf_parts
-    if _crf_parts is None:
+    """pyvi's CRF model (`index.crf.Model`), with pyvi's bigram and trigram sets read as `ViTokenizer` reads them."""
+    global _model
+    if _model is None:
         with open(_pyvi_file("models/pyvi3.pkl"), "rb") as f:
-            model = _ModelUnpickler(f).load().modelfile.__dict__["__FILE_RESOURCE_DATA__"]
-        tagger = pycrfsuite.Tagger()
-        tagger.open_inmemory(model)
+            data = _ModelUnpickler(f).load().modelfile.__dict__["__FILE_RESOURCE_DATA__"]
         with open(_pyvi_file("models/words.txt"), encoding="utf-8", newline="") as f:  # as codecs.open reads it
             grams = f.read().split("\n")
         bi_grams = {t for t in grams if len(t.split(" ")) == 2}
         tri_grams = {t for t in grams if len(t.split(" ")) == 3}
-        _crf_parts = tagger, bi_grams, tri_grams, model  # the tagger reads `model` in place: keep it alive
-    return _crf_parts
-
-
-def _syllable(syllable):
-    """A syllable's share of pyvi's features, once per distinct syllable.
-
-    pycrfsuite reads a string attribute as "name:value" with weight 1.0 and a
-    boolean as a weight; a False weight adds exactly nothing to the CRF's scores,
-    so the attributes are passed as plain strings, the False ones left out, in the
-    order of pyvi's feature dicts (which fixes the order of the float sums).
-    Returns (lower, own features, features as the previous syllable, as the next).
-    """
-    lower = syllable.lower()
-    upper, title = syllable.isupper(), syllable.istitle()
-    own = ["bias", "word.lower():" + lower]
-    before = ["-1:word.lower():" + lower]
-    after = ["+1:word.lower():" + lower]
-    if upper:
-        own.append("word.isupper()")
-    if title:
-        own.append("word.istitle()")
-    if syllable.isdigit():
-        own.append("word.isdigit()")
-    if title:
-        before.append("-1:word.istitle()")
-        after.append("+1:word.istitle()")
-    if upper:
-        before.append("-1:word.isupper()")
-        after.append("+1:word.isupper()")
-    return lower, own, before, after
-
-
-def features(syllables):
-    """pyvi's `sent2features(syllables)` in the form pycrfsuite reads fastest: one list of strings per syllable.
-
-    `" ".join([a, b]).lower()` (pyvi's n-gram key) is `a.lower() + " " + b.lower()`:
-    the only context-dependent lower-casing (Greek final sigma) stops at the space.
-    """
-    _, bi_grams, tri_grams, _ = _crf()
-    cache = _syllable_features
-    if len(cache) > _SYLLABLE_CACHE:
-        cache.clear()
-    info = []
-    for s in syllables:
-        x = cache.get(s)
-        if x is None:
-            x = cache[s] = _syllable(s)
-        info.append(x)
-    lowers = [x[0] for x in info]
-    n = len(info)
-    pairs = [lowers[i] + " " + lowers[i + 1] for i in range(n - 1)]
-    bi = [pair in bi_grams for pair in pairs]
-    tri = [pairs[i] + " " + lowers[i + 2] in tri_grams for i in range(n - 2)]
-    items = []
-    for i in range(n):
-        item = info[i][1].copy()
-        if i > 0:
-            item += info[i - 1][2]
-            if bi[i - 1]:
-                item.append("-1:word.bi_gram()")
-            if i > 1 and tri[i - 2]:
-                item.append("-2:word.tri_gram()")
-        if i < n - 1:
-            item += info[i + 1][3]
-            if bi[i]:
-                item.append("+1:word.bi_gram()")
-            if i < n - 2 and tri[i]:
-                item.append("+2:word.tri_gram()")
-        items.append(item)
-    return items
-
-
-def tag(items):
-    """pyvi's CRF labels for `features(...)` output, straight from pycrfsuite."""
-    return _crf()[0].tag(items)
+        _model = crf.Model(data, bi_grams, tri_grams)
+    return _model
 
 
 def label(syllables):
     """pyvi's B_W/I_W label for each syllable of an already prepared text."""
-    return tag(features(syllables))
+    model = _crf()
+    return [model.labels[n] for n in model.tag(syllables)]
 
 
-def words(text, labeler=label):
+def _inside(syllables):
+    """For each syllable, whether the model labels it I_W (inside a word)."""
+    model = _crf()
+    inside = model.labels.index("I_W")
+    return [n == inside for n in model.tag(syllables)]
+
+
+def words(text):
     """Segment `text` into words, each a tuple of its syllables' (start, end) spans.
 
     A word is one or more syllables that pyvi joins with "_". Punctuation and
@@ -214,12 +142,11 @@ def words(text, labeler=label):
     if not spans:
         return []
     syllables = [prepared[s:e] for s, e in spans]
-    labels = labeler(syllables)
     result = []
     word = [spans[0]]
     previous = syllables[0]
-    for span, syllable, tag in zip(spans[1:], syllables[1:], labels[1:]):
-        if tag == "I_W" and _joins(previous, syllable):
+    for span, syllable, joined in zip(spans[1:], syllables[1:], _inside(syllables)[1:]):
+        if joined and _joins(previous, syllable):
             word.append(span)
         else:
             result.append(tuple(word))

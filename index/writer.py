@@ -23,7 +23,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from index import articles, builder, postingfile, segmenter
+from index import articles, builder, lexicon, postingfile, segmenter
 from index.dates import VIETNAM
 from index.schema import NO_VALUE, TEXT_FIELDS, TITLE_FIELDS, make_schema
 
@@ -68,8 +68,8 @@ class Analysed:
     """An article with what indexing it needs from pyvi and the locality extractor."""
 
     article: articles.Article
-    title_words: list
-    text_words: list
+    title_terms: dict  # `index.lexicon.Lexicon.terms` of the title
+    text_terms: dict
     locality: object
 
 
@@ -81,7 +81,8 @@ def open_index(index_dir, current=True):
     """The index in `index_dir`, or IndexUnavailable saying how to make one.
 
     With `current`, an index made by another version of vnsearch (other
-    fields) is refused too: searching it would quietly miss what it lacks.
+    fields, or posting files of another format) is refused too: searching it
+    would quietly miss what it lacks.
     """
     if not exists(index_dir):
         raise IndexUnavailable(f"no index in {index_dir}: run `vnsearch index` first")
@@ -96,17 +97,25 @@ def open_index(index_dir, current=True):
 
 
 def is_current(ix):
-    return sorted(ix.schema.names()) == sorted(make_schema().names())
+    folder = getattr(ix.storage, "folder", None)
+    return (sorted(ix.schema.names()) == sorted(make_schema().names())
+            and (folder is None or all(postingfile.is_current(folder, s) for s in ix._segments())))
 
 
-def analyse(article):
-    """Segment title and text and find the locality: the costly part, run in workers."""
+def locality_of(article):
+    """The article's locality: as its record gives it, else extracted from its text."""
     from index.locality import extract_locality, locality_from_record
 
     locality = locality_from_record(article.locality) if article.locality else None
     if locality is None:
         locality = extract_locality(article.title, article.lead, article.body, article.source)
-    return Analysed(article, segmenter.words(article.title), segmenter.words(article.text), locality)
+    return locality
+
+
+def analyse(article):
+    """Segment title and text into terms and find the locality: the costly part, run in workers."""
+    terms = lexicon.lexicon().terms
+    return Analysed(article, terms(article.title), terms(article.text), locality_of(article))
 
 
 def document(analysed):

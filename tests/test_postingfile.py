@@ -57,18 +57,55 @@ def test_a_term_the_segment_lacks_is_not_found(indexes):
 def test_terms_whose_hashes_collide_are_told_apart(tmp_path, monkeypatch):
     """Runs of one hash longer than the blocks a lookup reads at a time, and terms beside them."""
     odd = {b"between": 1, b"past": 9}
-    real = postingfile._digest
-    monkeypatch.setattr(postingfile, "_digest",  # the first half, the lookup's hash, collides; the check does not
-                        lambda name: odd.get(name, len(name) % 3 * 2).to_bytes(8, "little") + real(name)[8:])
+
+    def colliding(name):  # the first half, the lookup's hash, collides; the check does not
+        return odd.get(name, len(name) % 3 * 2)
+
+    real = postingfile.digests
+
+    def digests(blob, starts, lengths):
+        names = [blob[s:s + n].tobytes() for s, n in zip(starts.tolist(), lengths.tolist())]
+        return np.array([colliding(n) for n in names], dtype=np.uint64), real(blob, starts, lengths)[1]
+
+    monkeypatch.setattr(postingfile, "term_hash", colliding)
+    monkeypatch.setattr(postingfile, "digests", digests)
     terms = {f"lúa{i}": [i % 7, 1 + i % 5, 7 + i % 3, 2] for i in range(10 * postingfile.FENCE)}
+    field = postingfile.FieldPostings(named_by(list(terms)))
+    for doc in range(10):
+        found = [(k, p[1] if p[0] == doc else p[3]) for k, p in enumerate(terms.values()) if doc in p[0::2]]
+        field.add(doc, *np.array(found, dtype=np.int64).reshape(-1, 2).T)
     with open(tmp_path / "x.vnp", "wb") as f:
-        postingfile.write(f, {"text_syl": terms}, documents=10)
+        postingfile.write(f, {"text_syl": field}, documents=10)
     stored = PostingFile(tmp_path / "x.vnp")
     for term, postings in terms.items():
         ids, freqs = stored.postings("text_syl", term)
         assert list(zip(ids.tolist(), freqs.tolist())) == list(zip(postings[0::2], postings[1::2]))
     for absent in ("lùa", "lúa", "lúa99999", "between", "past"):  # hashes inside, between and past the runs
         assert stored.postings("text_syl", absent) is None
+
+
+def named_by(terms):
+    """A `FieldPostings` names function for keys numbering `terms`."""
+    encoded = [t.encode("utf-8") for t in terms]
+    blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    ends = np.cumsum([0] + [len(t) for t in encoded])
+
+    def names(keys):
+        return blob, ends[keys][:, None], (ends[keys + 1] - ends[keys])[:, None]
+    return names
+
+
+def test_one_terms_hash_is_its_digests_first_half():
+    """The query side hashes one term in Python, the writer every term at once in numpy."""
+    rng = np.random.default_rng(5)
+    names = [b"", b"a", "đảng viên".encode("utf-8"), bytes(range(256))] + [
+        rng.integers(0, 256, size=int(n), dtype=np.uint8).tobytes() for n in rng.integers(1, 90, size=300)]
+    blob = np.frombuffer(b"".join(names), dtype=np.uint8)
+    lengths = np.array([len(n) for n in names])
+    hashes, checks = postingfile.digests(blob, np.cumsum(lengths) - lengths, lengths)
+    assert hashes.tolist() == [postingfile.term_hash(n) for n in names]
+    assert len(set(zip(hashes.tolist(), checks.tolist()))) == len(set(names))
+    assert not np.array_equal(hashes, checks)
 
 
 def test_a_file_that_is_not_a_posting_file_is_refused(tmp_path):

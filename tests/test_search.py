@@ -127,6 +127,24 @@ def test_an_index_made_by_another_version_asks_for_a_rebuild(tmp_path):
         Engine(tmp_path / "ix")
 
 
+def test_an_index_with_posting_files_of_another_format_asks_for_a_rebuild(tmp_path):
+    """Its terms would be looked up by another hash: found nowhere, with no error."""
+    from index import postingfile
+    from index.writer import IndexUnavailable, index_articles
+    from search.engine import Engine
+    from tests.conftest import SEEDS
+
+    index_articles([SEEDS], tmp_path / "ix", workers=1)
+    for path in (tmp_path / "ix").glob("*" + postingfile.EXTENSION):
+        data = path.read_bytes()
+        path.write_bytes(b"VNPOST03" + data[len(postingfile.MAGIC):])
+    with pytest.raises(IndexUnavailable, match="--rebuild"):
+        Engine(tmp_path / "ix")
+    summary = index_articles([SEEDS], tmp_path / "ix", workers=1, rebuild=True)
+    with Engine(tmp_path / "ix") as engine:
+        assert summary.indexed == 5 and run(engine, "Thủ Đức").total >= 1
+
+
 @pytest.mark.parametrize("q", ['"', '"""', "(", ")", "-", "- -", "*", "?", "AND", "OR NOT", "\x00", "\ud800",
                                "đảng viên\x00", "a" * 10_000, "Ngã Bảy " * 500, "-đảng", '"đảng viên', "::", "\\"])
 def test_malformed_queries_never_raise(engine, q):

@@ -62,7 +62,7 @@ def test_tricky_text_is_segmented_as_pyvi_does(text):
 
 @pytest.mark.parametrize("text", TRICKY + [nfc(p.read_text(encoding="utf-8")) for p in SEEDS])
 def test_crf_labels_are_pyvis_own(text):
-    """Features passed to pycrfsuite as strings give the labels of pyvi's feature dicts through sklearn_crfsuite."""
+    """Our numpy CRF gives the labels of pyvi's feature dicts through sklearn_crfsuite."""
     syllables = segmenter.syllables(segmenter.prepare(text))
     if syllables:
         assert list(segmenter.label(syllables)) == list(segmenter.label_with_pyvi(syllables))
@@ -75,8 +75,8 @@ def test_syllable_spans_and_strings_agree(text):
 
 
 def test_pyvis_model_and_word_lists_are_read_as_pyvi_reads_them():
-    _, bi_grams, tri_grams, _ = segmenter._crf()
-    assert bi_grams == segmenter.pyvi().bi_grams and tri_grams == segmenter.pyvi().tri_grams
+    model = segmenter._crf()
+    assert model.bi_grams == segmenter.pyvi().bi_grams and model.tri_grams == segmenter.pyvi().tri_grams
 
 
 def test_segmenting_does_not_load_scikit_learn():

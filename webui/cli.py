@@ -115,7 +115,7 @@ def cmd_search(args):
 
 def cmd_extract(args):
     """Print each article as it was read (JSON lines), so a user can see why it was filed so."""
-    from index.writer import analyse
+    from index.writer import locality_of
 
     status = 0
     for item in read(args.paths, _fields(args)):
@@ -124,7 +124,7 @@ def cmd_extract(args):
             status = 1
             continue
         record = item.as_record()
-        locality = analyse(item).locality
+        locality = locality_of(item)
         record["locality"] = locality.as_dict() if locality and locality.province else None
         if locality is not None:
             record["locality_evidence"] = list(locality.evidence)

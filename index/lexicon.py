@@ -1,0 +1,165 @@
+"""A text's index terms at every granularity, as numbered arrays, for writing segments fast.
+
+Building every term as a string and counting strings per article was half of
+indexing time once pyvi's CRF ran in numpy. Here each distinct syllable as
+written (pyvi's piece of text) is analysed once per process, and its term,
+folded term and the facts pyvi's joining rule reads are kept under its
+number. A text's terms are then array operations on its pieces' numbers:
+syllables, folded syllables, their pairs (two term numbers in one 64-bit key),
+and pyvi words (a one-syllable word is its syllable's term; longer words are
+looked up once per distinct word). The terms are exactly `analysis.index_terms`
+and the analyzers' (tests/test_lexicon.py): texts with control characters,
+where pyvi's pieces and the text's own differ, go through `index_terms`.
+"""
+
+import string
+from array import array
+
+import numpy as np
+
+from index import analysis, segmenter
+from index.normalize import nfc
+from index.schema import GRANULARITIES
+
+PAIR_BITS = 32  # a pair's key: the first syllable's term number, then the second's
+_MAX_TERMS = 1 << 24  # distinct terms remembered before starting afresh (between segments)
+
+
+class Lexicon:
+    """Term numbers of one process: `terms(text)` gives a text's (keys, counts) per granularity
+    (`index.schema.GRANULARITIES`); `names(granularity, keys)` gives the terms back."""
+
+    def __init__(self):
+        self._numbers = _Numbering(self._new_term)
+        self._blob, self._ends = bytearray(b" "), array("q", [1])  # the terms' UTF-8, after a space for pairs
+        self._pieces = _Numbering(self._new_piece)
+        self._words = {}  # a word of several pieces (a tuple) -> its term numbers
+        # per piece number: its syllable term and folded term (-1: not a term), whether it ends a
+        # sentence (a non-term such as "."), and what pyvi's joining rule reads (segmenter._joins)
+        self._syllable, self._folded = array("q"), array("q")
+        self._end, self._punctuation, self._digit, self._title = array("b"), array("b"), array("b"), array("b")
+
+    def __len__(self):
+        return len(self._ends) - 1
+
+    def _new_term(self, term):
+        self._blob += term.encode("utf-8")
+        self._ends.append(len(self._blob))
+        return len(self._ends) - 2
+
+    def _new_piece(self, piece):
+        term = analysis.syllable_term(piece)
+        self._syllable.append(-1 if term is None else self._numbers[term])
+        self._folded.append(-1 if term is None else self._numbers[analysis.folded_term(term)])
+        self._end.append(term is None and analysis.ends_sentence(piece))
+        self._punctuation.append(piece in string.punctuation)
+        self._digit.append(piece[0].isdigit())
+        self._title.append(piece[0].istitle())
+        return len(self._syllable) - 1
+
+    def names(self, granularity, keys):
+        """Where the terms of `keys` (as `terms` gives them for `granularity`) are, as UTF-8, in the form
+        `postingfile.FieldPostings` reads: (bytes, starts, lengths) of the pieces of each name."""
+        blob = np.frombuffer(bytes(self._blob), dtype=np.uint8)
+        ends = np.frombuffer(self._ends.tobytes(), dtype=np.int64)
+        if granularity in ("pairs", "folded_pairs"):
+            first, second = keys >> PAIR_BITS, keys & ((1 << PAIR_BITS) - 1)
+            starts = np.stack([ends[first], np.zeros_like(keys), ends[second]], axis=1)
+            stops = np.stack([ends[first + 1], np.ones_like(keys), ends[second + 1]], axis=1)
+            return blob, starts, stops - starts
+        starts = ends[keys][:, None]
+        return blob, starts, ends[keys + 1][:, None] - starts
+
+    def terms(self, text):
+        """{granularity: (keys, counts)} of `text`.
+
+        Pieces are read from the text as pyvi sees it (`segmenter.prepare`: tone marks in the
+        old placement), where they stand exactly where the text's own do; the canonical form
+        of a term does not depend on the placement. A text with control characters, which pyvi
+        sees as spaces, goes through the strings.
+        """
+        value = nfc(text)
+        prepared = segmenter.prepare(value)
+        if prepared.count(" ") != value.count(" "):
+            return self._from_strings(value)
+        pieces = segmenter.syllables(prepared)
+        ids = np.fromiter(map(self._pieces.__getitem__, pieces), dtype=np.int64, count=len(pieces))
+        syllable = np.frombuffer(self._syllable, dtype=np.int64)[ids]
+        is_term = syllable >= 0
+        at = np.flatnonzero(is_term)
+        syllables = syllable[at]
+        sentence = np.cumsum(np.frombuffer(self._end, dtype=np.int8)[ids])[at]
+        joined = sentence[1:] == sentence[:-1]  # between each term and the next: no sentence end
+        folded = np.frombuffer(self._folded, dtype=np.int64)[ids][at]
+        return _granularities(self._word_terms(pieces, ids, syllable, is_term), syllables, folded,
+                              (syllables[:-1] << PAIR_BITS | syllables[1:])[joined],
+                              (folded[:-1] << PAIR_BITS | folded[1:])[joined])
+
+    def _word_terms(self, pieces, ids, syllable, is_term):
+        """The term numbers of pyvi's words: where the CRF and pyvi's joining rule start a word."""
+        if not len(ids):
+            return syllable
+        punctuation = np.frombuffer(self._punctuation, dtype=bool)[ids]
+        digit = np.frombuffer(self._digit, dtype=bool)[ids]
+        title = np.frombuffer(self._title, dtype=bool)[ids]
+        joins = ~(punctuation[1:] | punctuation[:-1] | digit[1:] | digit[:-1] | (title[1:] & ~title[:-1]))
+        starts = np.ones(len(ids), dtype=bool)
+        starts[1:] = ~(np.array(segmenter._inside(pieces)[1:], dtype=bool) & joins)
+        first = np.flatnonzero(starts)
+        lengths = np.diff(first, append=len(ids))
+        single = first[lengths == 1]
+        longer = []
+        words = self._words
+        for start, length in zip(first[lengths > 1].tolist(), lengths[lengths > 1].tolist()):
+            key = tuple(pieces[start:start + length])
+            numbers = words.get(key)
+            if numbers is None:
+                numbers = words[key] = [self._numbers[t] for t in analysis.terms_of_word(key)]
+            longer += numbers
+        return np.concatenate([syllable[single[is_term[single]]], np.array(longer, dtype=np.int64)])
+
+    def _from_strings(self, value):
+        """`terms` through `analysis.index_terms`, for the texts the arrays cannot take."""
+        word_terms, syllables, joins = analysis.index_terms(value, segmenter.words(value))
+        number = self._numbers.__getitem__
+        s = [number(t) for t in syllables]
+        f = [number(analysis.folded_term(t)) for t in syllables]
+        pairs = [i for i in range(1, len(s)) if joins[i]]
+        return _granularities(*(np.array(keys, dtype=np.int64) for keys in (
+            list(map(number, word_terms)), s, f, [s[i - 1] << PAIR_BITS | s[i] for i in pairs],
+            [f[i - 1] << PAIR_BITS | f[i] for i in pairs])))
+
+    def full(self):
+        """Too many terms to keep: start afresh (only between segments, which hold numbers)."""
+        return len(self) > _MAX_TERMS
+
+
+def _granularities(*keys):
+    """{granularity: (distinct keys, how often each occurs)} of each granularity's keys, in order."""
+    return {granularity: np.unique(k, return_counts=True) for granularity, k in zip(GRANULARITIES, keys)}
+
+
+class _Numbering(dict):
+    """key -> number; an unseen key is numbered (by `new`) on first use."""
+
+    def __init__(self, new):
+        super().__init__()
+        self._new = new
+
+    def __missing__(self, key):
+        number = self[key] = self._new(key)
+        return number
+
+
+_lexicon = Lexicon()
+
+
+def lexicon():
+    """This process's lexicon (forked workers start from their parent's)."""
+    return _lexicon
+
+
+def forget():
+    """Start the process's numbering afresh, when no segment under way holds its numbers."""
+    global _lexicon
+    _lexicon = Lexicon()

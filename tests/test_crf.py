@@ -1,0 +1,84 @@
+"""index.crf: pyvi's CRF evaluated with numpy gives pycrfsuite's labels."""
+
+import random
+
+import pycrfsuite
+import pytest
+
+from index import crf, segmenter
+
+ALPHABET = ["hà", "nội", "Hà", "Nội", "HÀ", "NỘI", "thủ", "đức", "Thủ", "Đức", "2017", "12", ",", ".", "đảng", "viên",
+            "UBND", "tp", "TP", "hồ", "chí", "minh", "Hồ", "Chí", "Minh", "x", "y"]
+
+
+def pyvi_items(syllables):
+    """pyvi's features (ViTokenizer.sent2features) as pycrfsuite reads them."""
+    return segmenter.pyvi().sent2features(syllables, False)
+
+
+def crf_model_bytes():
+    with open(segmenter._pyvi_file("models/pyvi3.pkl"), "rb") as f:
+        return segmenter._ModelUnpickler(f).load().modelfile.__dict__["__FILE_RESOURCE_DATA__"]
+
+
+def random_text(rng, n):
+    return [rng.choice(ALPHABET) for _ in range(n)]
+
+
+def test_labels_are_pycrfsuites_on_random_syllables():
+    """Every combination of case, digits and pyvi's n-grams the alphabet makes, at every length."""
+    model = segmenter._crf()
+    data = crf_model_bytes()
+    tagger = pycrfsuite.Tagger()
+    tagger.open_inmemory(data)  # read in place: `data` must outlive it
+    assert model.labels == tagger.labels() == ["B_W", "I_W"]
+    rng = random.Random(7)
+    for n in list(range(1, 8)) * 20 + [200] * 5:
+        syllables = random_text(rng, n)
+        assert [model.labels[x] for x in model.tag(syllables)] == tagger.tag(pyvi_items(syllables))
+
+
+def test_a_model_trained_here_labels_as_pycrfsuite(tmp_path):
+    """Not only pyvi's weights: a model with other weights, n-gram lists and transitions."""
+    rng = random.Random(3)
+    trainer = pycrfsuite.Trainer(verbose=False)
+    for _ in range(200):
+        syllables = random_text(rng, rng.randint(1, 12))
+        trainer.append(pyvi_items(syllables), [rng.choice(["B_W", "I_W"]) for _ in syllables])
+    trainer.set_params({"max_iterations": 30})
+    trainer.train(str(tmp_path / "model.crfsuite"))
+    data = (tmp_path / "model.crfsuite").read_bytes()
+    tagger = pycrfsuite.Tagger()
+    tagger.open(str(tmp_path / "model.crfsuite"))
+    tokenizer = segmenter.pyvi()
+    model = crf.Model(data, tokenizer.bi_grams, tokenizer.tri_grams)
+    info = tagger.info()  # the weights as crfsuite prints them, with 6 decimals
+    assert model.labels == tagger.labels()
+    for (attribute, label), weight in info.state_features.items():
+        assert model._weights[attribute][model.labels.index(label)] == pytest.approx(weight, abs=1e-6)
+    for (source, target), weight in info.transitions.items():
+        assert model._transitions[model.labels.index(source)][model.labels.index(target)] == pytest.approx(
+            weight, abs=1e-6)
+    for n in list(range(1, 10)) * 10:
+        syllables = random_text(rng, n)
+        assert [model.labels[x] for x in model.tag(syllables)] == tagger.tag(pyvi_items(syllables))
+
+
+def test_labels_stay_the_same_when_the_syllable_numbering_starts_afresh(monkeypatch):
+    """A long indexing run sees more distinct syllables than the model remembers at once."""
+    model = crf.Model(crf_model_bytes(), segmenter.pyvi().bi_grams, segmenter.pyvi().tri_grams)
+    text = segmenter.syllables("Ông Nguyễn Văn A, Chủ tịch UBND TP.HCM, thăm quận Thủ Đức năm 2017.")
+    expected = model.tag(text)
+    monkeypatch.setattr(crf, "_MAX_SYLLABLES", 5)
+    for _ in range(3):
+        assert model.tag(text) == expected
+        assert len(model._numbers) <= len(set(text))
+
+
+def test_an_empty_text_has_no_labels():
+    assert segmenter._crf().tag([]) == []
+
+
+def test_a_file_that_is_not_a_crfsuite_model_is_refused():
+    with pytest.raises(ValueError, match="not a crfsuite"):
+        crf.read_model(b"\0" * 64)

@@ -1,0 +1,80 @@
+"""index.lexicon: a text's numbered terms are the analyzers' terms, at every granularity."""
+
+import random
+from collections import Counter
+
+import pytest
+
+from index import lexicon
+from index.analysis import terms
+from index.normalize import nfc
+from index.schema import GRANULARITIES
+from tests.conftest import SEEDS
+from tests.test_builder import TRICKY
+
+PIECES = ["Hà", "Nội", "hà", "nội", "HÀ", "thủ", "Đức", "hoà", "bình", "hòa", "TP.", "Tp.", "ThS.", "HCM", "24.317",
+          "3,5%", ",", ".", "!", "?", ";", "...", "-", "(", ")", "\n", "GD-ĐT", "NN&PTNT", "_", "x_y", "đảng", "viên",
+          "http://a.vn/b?c=1", "a@b.vn", "Σ", "日本", "e\u0301", "\u00d0", "2017", "A.", "B."]
+
+
+def analyzer_terms(text):
+    return {g: Counter(terms(analyzer(), text)) for g, analyzer in GRANULARITIES.items()}
+
+
+def names(lex, granularity, keys):
+    """The terms of `keys`, from the pieces `Lexicon.names` points at."""
+    blob, starts, lengths = lex.names(granularity, keys)
+    return [b"".join(blob[s:s + n].tobytes() for s, n in zip(row, sizes)).decode("utf-8")
+            for row, sizes in zip(starts.tolist(), lengths.tolist())]
+
+
+def named(lex, found):
+    return {g: Counter(dict(zip(names(lex, g, keys), counts.tolist()))) for g, (keys, counts) in found.items()}
+
+
+def texts():
+    rng = random.Random(11)
+    made = [" ".join(rng.choice(PIECES) for _ in range(rng.randint(1, 30))) for _ in range(200)]
+    seeds = [nfc(p.read_text(encoding="utf-8")) for p in sorted(SEEDS.iterdir()) if p.suffix == ".txt"]
+    return TRICKY + seeds + made
+
+
+@pytest.mark.parametrize("text", texts())
+def test_terms_are_the_analyzers_terms(text):
+    lex = lexicon.Lexicon()
+    assert named(lex, lex.terms(text)) == analyzer_terms(text)
+
+
+def test_the_string_path_gives_the_same_terms_as_the_arrays():
+    """Texts with control characters take it; it must number terms as the arrays do."""
+    lex = lexicon.Lexicon()
+    for text in texts():
+        arrays, strings = lex.terms(text), lex._from_strings(nfc(text))
+        assert {g: (k.tolist(), c.tolist()) for g, (k, c) in arrays.items()} == {
+            g: (k.tolist(), c.tolist()) for g, (k, c) in strings.items()}
+
+
+def test_a_text_with_control_characters_is_analysed_as_the_analyzers_do():
+    """pyvi sees a space for each control (one piece fewer than the text has): the string path."""
+    lex = lexicon.Lexicon()
+    text = "đảng\x00viên nông\x07dân"
+    assert named(lex, lex.terms(text)) == analyzer_terms(text)
+    assert named(lex, lex.terms(text))["words"] == Counter({"đảng_viên": 1, "nông_dân": 1})
+
+
+def test_numbers_are_shared_by_every_text_of_a_process():
+    lex = lexicon.Lexicon()
+    first = lex.terms("Lúa gạo Hà Nội")
+    second = lex.terms("gạo lúa")
+    numbers = dict(zip(names(lex, "syllables", first["syllables"][0]), first["syllables"][0].tolist()))
+    assert dict(zip(names(lex, "syllables", second["syllables"][0]), second["syllables"][0].tolist())) == {
+        "gạo": numbers["gạo"], "lúa": numbers["lúa"]}
+
+
+def test_a_full_lexicon_is_started_afresh(monkeypatch):
+    monkeypatch.setattr(lexicon, "_MAX_TERMS", 3)
+    before = lexicon.lexicon()
+    before.terms("một hai ba bốn năm")
+    assert before.full()
+    lexicon.forget()
+    assert len(lexicon.lexicon()) == 0 and lexicon.lexicon() is not before
