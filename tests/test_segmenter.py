@@ -1,3 +1,4 @@
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,16 @@ def test_crf_labels_are_pyvis_own(text):
     syllables = segmenter.syllables(segmenter.prepare(text))
     if syllables:
         assert list(segmenter.label(syllables)) == list(segmenter.label_with_pyvi(syllables))
+
+
+def test_syllables_are_pyvis_own():
+    """Our copy of pyvi's syllable pattern (possessive where backtracking cannot help) finds what pyvi finds."""
+    rng = random.Random(3)
+    alphabet = ["A", "Đ", "TP", "Tp", "ThS", "Mr", "x", "ở", "1", "23", ".", ",", "_", "@", ":", "/", "//", "-", ">",
+                "=", "+", " ", "\n", "\t", "http", "vn", "Ư", "%", "é"]
+    texts = TRICKY + ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(3000)]
+    for text in texts:
+        assert segmenter.syllables(nfc(text)) == segmenter.pyvi().sylabelize(text)[1], text  # pyvi composes first
 
 
 @pytest.mark.parametrize("text", TRICKY)
