@@ -147,22 +147,30 @@ class Model:
         if not syllables:
             return []
         (t00, t01), (t10, t11) = self._transitions
-        rows = self.scores(syllables).tolist()
-        a0, a1 = rows[0]
-        back = []
-        for s0, s1 in rows[1:]:
+        scores = self.scores(syllables)
+        a0, a1 = scores[0].tolist()
+        from0, from1 = [], []  # at each later syllable, whether label 0 (1) is best reached from label 1
+        into0, into1 = from0.append, from1.append
+        for s0, s1 in zip(scores[1:, 0].tolist(), scores[1:, 1].tolist()):
             x, y = a0 + t00, a1 + t10
-            b0 = y > x
-            m0 = y if b0 else x
+            if y > x:
+                into0(1)
+                m0 = y
+            else:
+                into0(0)
+                m0 = x
             x, y = a0 + t01, a1 + t11
-            b1 = y > x
-            a1 = (y if b1 else x) + s1
+            if y > x:
+                into1(1)
+                a1 = y + s1
+            else:
+                into1(0)
+                a1 = x + s1
             a0 = m0 + s0
-            back.append((b0, b1))
         label = 1 if a1 > a0 else 0
         labels = [label]
-        for step in reversed(back):
-            label = 1 if step[label] else 0
+        for t in range(len(from0) - 1, -1, -1):
+            label = from1[t] if label else from0[t]
             labels.append(label)
         labels.reverse()
         return labels
