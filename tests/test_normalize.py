@@ -1,3 +1,5 @@
+import random
+import re
 import unicodedata
 
 import pytest
@@ -38,3 +40,35 @@ def test_fold_removes_every_mark():
     assert fold("Đảng viên Hồ Chí Minh ưu tiên") == "Dang vien Ho Chi Minh uu tien"
     assert not has_diacritics("dang vien")
     assert has_diacritics("đang vien")
+
+
+def _restyled_decomposed(text, to_old):
+    """Tone placement swapped on the decomposed text (how it was first written): the reference."""
+    end = r"(?![^\W\d_]|[\u0300-\u036f])"
+    tones = "[\u0300\u0301\u0303\u0309\u0323]"
+    pattern = (r"(?<![qQ])([oOuU])(" + tones + r")([aAeEyY])" if to_old
+               else r"(?<![qQ])([oOuU])([aAeEyY])(" + tones + ")") + end
+
+    def swap(m):
+        first = m.group(1)
+        second, tone = (m.group(3), m.group(2)) if to_old else (m.group(2), m.group(3))
+        if second.lower() not in {"o": "ae", "u": "y"}[first.lower()]:
+            return m.group(0)
+        return first + second + tone if to_old else first + tone + second
+
+    text = nfc(text)
+    decomposed = unicodedata.normalize("NFD", text)
+    restyled = unicodedata.normalize("NFC", re.sub(pattern, swap, decomposed))
+    return restyled if len(restyled) == len(text) else text
+
+
+def test_tone_placement_swaps_as_on_decomposed_text():
+    rng = random.Random(9)
+    alphabet = ["o", "O", "u", "U", "a", "A", "e", "E", "y", "Y", "q", "Q", "h", "n", "g", " ", ",", "1", "_", "â",
+                "ơ", "ư", "ồ", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323", "\u0302", "\u0336", "\u1dc0",
+                "ò", "ó", "ỏ", "õ", "ọ", "ù", "ú", "ủ", "ũ", "ụ", "à", "á", "ả", "ã", "ạ", "è", "é", "ẻ", "ẽ", "ẹ",
+                "ỳ", "ý", "ỷ", "ỹ", "ỵ", "Ò", "Ú", "À", "Ý"]
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        assert old_style(text) == _restyled_decomposed(text, to_old=True), text
+        assert new_style(text) == _restyled_decomposed(text, to_old=False), text
