@@ -22,6 +22,7 @@ from index.normalize import nfc
 from index.schema import GRANULARITIES
 
 PAIR_BITS = 32  # a pair's key: the first syllable's term number, then the second's
+_TAG_SHIFT = 60  # counting, a key's granularity is in the bits above this: term numbers stay under 2 ** 28
 _MAX_TERMS = 1 << 24  # distinct terms remembered before starting afresh (between segments)
 
 
@@ -135,8 +136,13 @@ class Lexicon:
 
 
 def _granularities(*keys):
-    """{granularity: (distinct keys, how often each occurs)} of each granularity's keys, in order."""
-    return {granularity: np.unique(k, return_counts=True) for granularity, k in zip(GRANULARITIES, keys)}
+    """{granularity: (distinct keys, how often each occurs)} of each granularity's keys, in order:
+    counted in one sort, each granularity's keys tagged in their top bits."""
+    tagged = np.concatenate([k | (g << _TAG_SHIFT) for g, k in enumerate(keys)])
+    distinct, counts = np.unique(tagged, return_counts=True)
+    bounds = np.searchsorted(distinct, np.arange(len(keys) + 1) << _TAG_SHIFT).tolist()
+    untagged = distinct & ((1 << _TAG_SHIFT) - 1)
+    return {g: (untagged[a:b], counts[a:b]) for g, a, b in zip(GRANULARITIES, bounds, bounds[1:])}
 
 
 class _Numbering(dict):
