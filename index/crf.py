@@ -51,7 +51,8 @@ def _strings(data, at):
 
 
 class Model:
-    """pyvi's features and CRF over a text's syllables (`segmenter.syllables`), as label numbers."""
+    """pyvi's features and CRF over a text's syllables (`segmenter.syllables`): `tag(number(syllables))`
+    gives their label numbers."""
 
     def __init__(self, data, bi_grams, tri_grams):
         self.labels, self._weights, transitions = read_model(data)
@@ -68,6 +69,8 @@ class Model:
 
     def _forget(self):
         """Start numbering syllables afresh (the n-grams' syllables first)."""
+        self.generation = getattr(self, "generation", -1) + 1
+        self.syllables = []  # number -> syllable
         self._numbers = _Numbering(self._number)
         self._lowers = {}
         size = 1024
@@ -96,6 +99,7 @@ class Model:
                 grown = np.zeros((2 * len(old),) + old.shape[1:], dtype=old.dtype)
                 grown[:len(old)] = old
                 setattr(self, name, grown)
+        self.syllables.append(syllable)
         lower = syllable.lower()
         zero = np.zeros(2)
         self._own[number] = self._weights.get("word.lower():" + lower, zero)
@@ -107,13 +111,17 @@ class Model:
         self._lower[number] = self._key(lower)
         return number
 
-    def scores(self, syllables):
-        """The state score of each label at each syllable: an (n, 2) array, summed as crfsuite sums
-        an item's attributes: its own, then the previous syllable's, then the next one's."""
+    def number(self, syllables):
+        """The syllables' numbers, an array for `tag`; unseen syllables are numbered (`self.syllables`
+        grows). When too many have been seen, numbering starts afresh and `generation` changes."""
         if len(self._numbers) > _MAX_SYLLABLES:
             self._forget()
-        n = len(syllables)
-        ids = np.fromiter(map(self._numbers.__getitem__, syllables), dtype=np.int64, count=n)
+        return np.fromiter(map(self._numbers.__getitem__, syllables), dtype=np.int64, count=len(syllables))
+
+    def scores(self, ids):
+        """The state score of each label at each syllable (by `number`): an (n, 2) array, summed as
+        crfsuite sums an item's attributes: its own, then the previous syllable's, then the next one's."""
+        n = len(ids)
         c = self._constant
         upper, title = self._upper[ids], self._title[ids]
         lower = self._lower[ids]
@@ -141,13 +149,13 @@ class Model:
         before[:-1][tri] += c["+2:word.tri_gram()"]
         return s
 
-    def tag(self, syllables):
-        """The label number of each syllable: crfsuite's Viterbi (crf1dc_viterbi) over two labels,
-        a later label chosen only when its score is strictly greater."""
-        if not syllables:
+    def tag(self, ids):
+        """The label number of each syllable (by `number`): crfsuite's Viterbi (crf1dc_viterbi) over
+        two labels, a later label chosen only when its score is strictly greater."""
+        if not len(ids):
             return []
         (t00, t01), (t10, t11) = self._transitions
-        scores = self.scores(syllables)
+        scores = self.scores(ids)
         a0, a1 = scores[0].tolist()
         from0, from1 = [], []  # at each later syllable, whether label 0 (1) is best reached from label 1
         into0, into1 = from0.append, from1.append

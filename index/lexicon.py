@@ -33,12 +33,8 @@ class Lexicon:
     def __init__(self):
         self._numbers = _Numbering(self._new_term)
         self._blob, self._ends = bytearray(b" "), array("q", [1])  # the terms' UTF-8, after a space for pairs
-        self._pieces = _Numbering(self._new_piece)
         self._words = {}  # a word of several pieces (a tuple) -> its term numbers
-        # per piece number: its syllable term and folded term (-1: not a term), whether it ends a
-        # sentence (a non-term such as "."), and what pyvi's joining rule reads (segmenter._joins)
-        self._syllable, self._folded = array("q"), array("q")
-        self._end, self._punctuation, self._digit, self._title = array("b"), array("b"), array("b"), array("b")
+        self._forget_pieces(None)
 
     def __len__(self):
         return len(self._ends) - 1
@@ -48,6 +44,25 @@ class Lexicon:
         self._ends.append(len(self._blob))
         return len(self._ends) - 2
 
+    def _forget_pieces(self, generation):
+        """Pieces are numbered by pyvi's CRF model (`segmenter.model().number`), which numbers them
+        afresh now and then (a new `generation`): each number's facts are kept here, for that generation."""
+        self._generation = generation
+        # per piece number: its syllable term and folded term (-1: not a term), whether it ends a
+        # sentence (a non-term such as "."), and what pyvi's joining rule reads (segmenter._joins)
+        self._syllable, self._folded = array("q"), array("q")
+        self._end, self._punctuation, self._digit, self._title = array("b"), array("b"), array("b"), array("b")
+
+    def _number(self, pieces):
+        """The pieces' numbers, each number's facts known."""
+        crf_model = segmenter.model()
+        ids = crf_model.number(pieces)
+        if crf_model.generation != self._generation:
+            self._forget_pieces(crf_model.generation)
+        for piece in crf_model.syllables[len(self._syllable):]:
+            self._new_piece(piece)
+        return ids
+
     def _new_piece(self, piece):
         term = analysis.syllable_term(piece)
         self._syllable.append(-1 if term is None else self._numbers[term])
@@ -56,7 +71,6 @@ class Lexicon:
         self._punctuation.append(piece in string.punctuation)
         self._digit.append(piece[0].isdigit())
         self._title.append(piece[0].istitle())
-        return len(self._syllable) - 1
 
     def names(self, granularity, keys):
         """Where the terms of `keys` (as `terms` gives them for `granularity`) are, as UTF-8, in the form
@@ -84,7 +98,7 @@ class Lexicon:
         if prepared.count(" ") != value.count(" "):
             return self._from_strings(value)
         pieces = segmenter.syllables(prepared)
-        ids = np.fromiter(map(self._pieces.__getitem__, pieces), dtype=np.int64, count=len(pieces))
+        ids = self._number(pieces)
         syllable = np.frombuffer(self._syllable, dtype=np.int64)[ids]
         is_term = syllable >= 0
         at = np.flatnonzero(is_term)
@@ -105,7 +119,7 @@ class Lexicon:
         title = np.frombuffer(self._title, dtype=bool)[ids]
         joins = ~(punctuation[1:] | punctuation[:-1] | digit[1:] | digit[:-1] | (title[1:] & ~title[:-1]))
         starts = np.ones(len(ids), dtype=bool)
-        starts[1:] = ~(np.array(segmenter._inside(pieces)[1:], dtype=bool) & joins)
+        starts[1:] = ~(segmenter.inside(ids)[1:] & joins)
         first = np.flatnonzero(starts)
         lengths = np.diff(first, append=len(ids))
         single = first[lengths == 1]

@@ -13,6 +13,8 @@ import pickle
 import re
 import string
 
+import numpy as np
+
 from index import crf
 from index.normalize import old_style
 
@@ -84,7 +86,7 @@ _model = None
 
 def load():
     """Load pyvi's model (before forking workers, so that they share it)."""
-    _crf()
+    model()
 
 
 class _Saved:
@@ -106,7 +108,7 @@ def _pyvi_file(name):
     return os.path.join(importlib.util.find_spec("pyvi").submodule_search_locations[0], name)
 
 
-def _crf():
+def model():
     """pyvi's CRF model (`index.crf.Model`), with pyvi's bigram and trigram sets read as `ViTokenizer` reads them."""
     global _model
     if _model is None:
@@ -122,15 +124,14 @@ def _crf():
 
 def label(syllables):
     """pyvi's B_W/I_W label for each syllable of an already prepared text."""
-    model = _crf()
-    return [model.labels[n] for n in model.tag(syllables)]
+    crf_model = model()
+    return [crf_model.labels[n] for n in crf_model.tag(crf_model.number(syllables))]
 
 
-def _inside(syllables):
-    """For each syllable, whether the model labels it I_W (inside a word)."""
-    model = _crf()
-    inside = model.labels.index("I_W")
-    return [n == inside for n in model.tag(syllables)]
+def inside(ids):
+    """For each syllable (numbered by `model().number`), whether pyvi's CRF labels it I_W (inside a word)."""
+    crf_model = model()
+    return np.array(crf_model.tag(ids), dtype=np.int64) == crf_model.labels.index("I_W")
 
 
 def words(text):
@@ -147,7 +148,7 @@ def words(text):
     result = []
     word = [spans[0]]
     previous = syllables[0]
-    for span, syllable, joined in zip(spans[1:], syllables[1:], _inside(syllables)[1:]):
+    for span, syllable, joined in zip(spans[1:], syllables[1:], inside(model().number(syllables))[1:].tolist()):
         if joined and _joins(previous, syllable):
             word.append(span)
         else:

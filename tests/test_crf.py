@@ -27,7 +27,7 @@ def random_text(rng, n):
 
 def test_labels_are_pycrfsuites_on_random_syllables():
     """Every combination of case, digits and pyvi's n-grams the alphabet makes, at every length."""
-    model = segmenter._crf()
+    model = segmenter.model()
     data = crf_model_bytes()
     tagger = pycrfsuite.Tagger()
     tagger.open_inmemory(data)  # read in place: `data` must outlive it
@@ -35,7 +35,7 @@ def test_labels_are_pycrfsuites_on_random_syllables():
     rng = random.Random(7)
     for n in list(range(1, 8)) * 20 + [200] * 5:
         syllables = random_text(rng, n)
-        assert [model.labels[x] for x in model.tag(syllables)] == tagger.tag(pyvi_items(syllables))
+        assert [model.labels[x] for x in model.tag(model.number(syllables))] == tagger.tag(pyvi_items(syllables))
 
 
 def test_a_model_trained_here_labels_as_pycrfsuite(tmp_path):
@@ -61,22 +61,25 @@ def test_a_model_trained_here_labels_as_pycrfsuite(tmp_path):
             weight, abs=1e-6)
     for n in list(range(1, 10)) * 10:
         syllables = random_text(rng, n)
-        assert [model.labels[x] for x in model.tag(syllables)] == tagger.tag(pyvi_items(syllables))
+        assert [model.labels[x] for x in model.tag(model.number(syllables))] == tagger.tag(pyvi_items(syllables))
 
 
 def test_labels_stay_the_same_when_the_syllable_numbering_starts_afresh(monkeypatch):
     """A long indexing run sees more distinct syllables than the model remembers at once."""
     model = crf.Model(crf_model_bytes(), segmenter.pyvi().bi_grams, segmenter.pyvi().tri_grams)
     text = segmenter.syllables("Ông Nguyễn Văn A, Chủ tịch UBND TP.HCM, thăm quận Thủ Đức năm 2017.")
-    expected = model.tag(text)
+    expected = model.tag(model.number(text))
     monkeypatch.setattr(crf, "_MAX_SYLLABLES", 5)
+    generations = set()
     for _ in range(3):
-        assert model.tag(text) == expected
-        assert len(model._numbers) <= len(set(text))
+        assert model.tag(model.number(text)) == expected
+        assert len(model.syllables) <= len(set(text))
+        generations.add(model.generation)
+    assert len(generations) == 3
 
 
 def test_an_empty_text_has_no_labels():
-    assert segmenter._crf().tag([]) == []
+    assert segmenter.model().tag(segmenter.model().number([])) == []
 
 
 def test_a_file_that_is_not_a_crfsuite_model_is_refused():

@@ -71,6 +71,19 @@ def test_numbers_are_shared_by_every_text_of_a_process():
         "gạo": numbers["gạo"], "lúa": numbers["lúa"]}
 
 
+def test_terms_stay_the_same_when_the_crf_numbers_pieces_afresh(monkeypatch):
+    """The lexicon keeps its facts under the CRF model's piece numbers, which start afresh now and then."""
+    from index import crf
+
+    lex = lexicon.Lexicon()
+    text = "Ông Nguyễn Văn A, Chủ tịch UBND TP.HCM, thăm quận Thủ Đức năm 2017; hòa bình, khoẻ."
+    expected = named(lex, lex.terms(text))
+    monkeypatch.setattr(crf, "_MAX_SYLLABLES", 5)
+    for other in ("một hai ba bốn năm sáu bảy", text, "tám chín mười", text):
+        found = named(lex, lex.terms(other))
+        assert found == (expected if other == text else analyzer_terms(other))
+
+
 def test_a_full_lexicon_is_started_afresh(monkeypatch):
     monkeypatch.setattr(lexicon, "_MAX_TERMS", 3)
     before = lexicon.lexicon()

@@ -86,7 +86,7 @@ def test_syllable_spans_and_strings_agree(text):
 
 
 def test_pyvis_model_and_word_lists_are_read_as_pyvi_reads_them():
-    model = segmenter._crf()
+    model = segmenter.model()
     assert model.bi_grams == segmenter.pyvi().bi_grams and model.tri_grams == segmenter.pyvi().tri_grams
 
 
