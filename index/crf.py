@@ -11,11 +11,14 @@ pycrfsuite's, which tests/test_crf.py and `bench_index.py --identity` check.
 """
 
 import struct
+from bisect import bisect_right
 
 import numpy as np
 
 _NGRAM_BITS = 21  # a lower-case syllable's number in an n-gram key: three fit in 63 bits
 _MAX_SYLLABLES = 1 << 20  # distinct syllables remembered before starting afresh
+_GROUP = 256  # texts whose Viterbi steps run together
+_ALONE = 16  # fewer texts still going than this: each goes on alone
 
 
 def read_model(data):
@@ -51,7 +54,7 @@ def _strings(data, at):
 
 
 class Model:
-    """pyvi's features and CRF over a text's syllables (`segmenter.syllables`): `tag(number(syllables))`
+    """pyvi's features and CRF over texts' syllables (`segmenter.syllables`): `tag_many(number(texts))`
     gives their label numbers."""
 
     def __init__(self, data, bi_grams, tri_grams):
@@ -111,23 +114,30 @@ class Model:
         self._lower[number] = self._key(lower)
         return number
 
-    def number(self, syllables):
-        """The syllables' numbers, an array for `tag`; unseen syllables are numbered (`self.syllables`
-        grows). When too many have been seen, numbering starts afresh and `generation` changes."""
+    def number(self, texts):
+        """Each text's syllables' numbers, arrays for `tag`; unseen syllables are numbered
+        (`self.syllables` grows). When too many have been seen, numbering starts afresh (and
+        `generation` changes) first: numbers given together stay valid together."""
         if len(self._numbers) > _MAX_SYLLABLES:
             self._forget()
-        return np.fromiter(map(self._numbers.__getitem__, syllables), dtype=np.int64, count=len(syllables))
+        get = self._numbers.__getitem__
+        return [np.fromiter(map(get, syllables), dtype=np.int64, count=len(syllables)) for syllables in texts]
 
-    def scores(self, ids):
+    def scores(self, ids, first=None):
         """The state score of each label at each syllable (by `number`): an (n, 2) array, summed as
-        crfsuite sums an item's attributes: its own, then the previous syllable's, then the next one's."""
+        crfsuite sums an item's attributes: its own, then the previous syllable's, then the next one's.
+
+        `ids` may be several texts one after another, `first` marking where each starts: a syllable
+        then has neighbours only in its own text. Scoring texts together costs a few array
+        operations for all of them, where each text alone costs as many."""
         n = len(ids)
+        joined = np.ones(max(n - 1, 0), dtype=bool) if first is None else ~first[1:]  # i and i + 1: one text
         c = self._constant
         upper, title = self._upper[ids], self._title[ids]
         lower = self._lower[ids]
         pairs = lower[:-1] << _NGRAM_BITS | lower[1:]
-        bi = _member(pairs, self._bi_grams)
-        tri = _member(pairs[:-1] << _NGRAM_BITS | lower[2:], self._tri_grams)
+        bi = _member(pairs, self._bi_grams) & joined
+        tri = _member(pairs[:-1] << _NGRAM_BITS | lower[2:], self._tri_grams) & joined[:-1] & joined[1:]
 
         s = np.zeros((n, 2))
         s += c["bias"]
@@ -136,15 +146,15 @@ class Model:
         s[title] += c["word.istitle()"]
         s[self._digit[ids]] += c["word.isdigit()"]
         after = s[1:]  # each syllable but the first, and the one before it
-        after += self._before[ids[:-1]]
-        after[title[:-1]] += c["-1:word.istitle()"]
-        after[upper[:-1]] += c["-1:word.isupper()"]
+        after[joined] += self._before[ids[:-1][joined]]
+        after[title[:-1] & joined] += c["-1:word.istitle()"]
+        after[upper[:-1] & joined] += c["-1:word.isupper()"]
         after[bi] += c["-1:word.bi_gram()"]
         after[1:][tri] += c["-2:word.tri_gram()"]
         before = s[:-1]  # each syllable but the last, and the one after it
-        before += self._after[ids[1:]]
-        before[title[1:]] += c["+1:word.istitle()"]
-        before[upper[1:]] += c["+1:word.isupper()"]
+        before[joined] += self._after[ids[1:][joined]]
+        before[title[1:] & joined] += c["+1:word.istitle()"]
+        before[upper[1:] & joined] += c["+1:word.isupper()"]
         before[bi] += c["+1:word.bi_gram()"]
         before[:-1][tri] += c["+2:word.tri_gram()"]
         return s
@@ -152,36 +162,93 @@ class Model:
     def tag(self, ids):
         """The label number of each syllable (by `number`): crfsuite's Viterbi (crf1dc_viterbi) over
         two labels, a later label chosen only when its score is strictly greater."""
-        if not len(ids):
-            return []
-        (t00, t01), (t10, t11) = self._transitions
-        scores = self.scores(ids)
-        a0, a1 = scores[0].tolist()
-        from0, from1 = [], []  # at each later syllable, whether label 0 (1) is best reached from label 1
-        into0, into1 = from0.append, from1.append
-        for s0, s1 in zip(scores[1:, 0].tolist(), scores[1:, 1].tolist()):
-            x, y = a0 + t00, a1 + t10
-            if y > x:
-                into0(1)
-                m0 = y
-            else:
-                into0(0)
-                m0 = x
-            x, y = a0 + t01, a1 + t11
-            if y > x:
-                into1(1)
-                a1 = y + s1
-            else:
-                into1(0)
-                a1 = x + s1
-            a0 = m0 + s0
-        label = 1 if a1 > a0 else 0
-        labels = [label]
-        for t in range(len(from0) - 1, -1, -1):
-            label = from1[t] if label else from0[t]
-            labels.append(label)
-        labels.reverse()
+        return self.tag_many([ids])[0]
+
+    def tag_many(self, sequences):
+        """`tag` of each of several texts: each text's float operations are `tag`'s, but a step of the
+        Viterbi runs across texts of similar length at once (one numpy operation costs what about
+        twenty plain-float steps cost)."""
+        labels = [None] * len(sequences)
+        order = sorted(range(len(sequences)), key=lambda k: len(sequences[k]))
+        for first in range(0, len(order), _GROUP):
+            group = order[first:first + _GROUP]
+            for k, found in zip(group, self._viterbi([sequences[k] for k in group])):
+                labels[k] = found
         return labels
+
+    def _viterbi(self, sequences):
+        """Labels of `sequences`, shortest first. While at least _ALONE texts are still going, each
+        step is array operations across them; the longest texts finish alone, in plain floats."""
+        ends = [len(ids) for ids in sequences]
+        n, longest = len(sequences), ends[-1]
+        if not longest:
+            return [[] for _ in sequences]
+        lengths = np.array(ends)
+        starts = np.cumsum(lengths) - lengths
+        first = np.zeros(int(lengths.sum()), dtype=bool)
+        first[starts[lengths > 0]] = True
+        scores = np.zeros((longest, n, 2))  # (step, text, label)
+        steps = np.arange(len(first)) - np.repeat(starts, lengths)
+        scores[steps, np.repeat(np.arange(n), lengths)] = self.scores(np.concatenate(sequences), first)
+        (t00, t01), (t10, t11) = self._transitions
+        alpha = scores[0].copy()
+        back = np.zeros((longest, n, 2), dtype=bool)  # at each step, whether label 0 (1) is best reached from 1
+        t, k = 1, bisect_right(ends, 1)  # texts k: have a step t
+        while t < longest and n - k >= _ALONE:
+            a0, a1 = alpha[k:, 0], alpha[k:, 1]
+            x, y = a0 + t00, a1 + t10
+            b0 = y > x
+            m0 = np.where(b0, y, x)
+            x, y = a0 + t01, a1 + t11
+            b1 = y > x
+            m1 = np.where(b1, y, x)
+            back[t, k:, 0], back[t, k:, 1] = b0, b1
+            alpha[k:, 0], alpha[k:, 1] = m0 + scores[t, k:, 0], m1 + scores[t, k:, 1]
+            t += 1
+            k = bisect_right(ends, t, k)
+        alone = t  # texts k: go on alone from this step
+        for j in range(k, n):
+            alpha[j], back[alone:ends[j], j] = _forward(alpha[j].tolist(), scores[alone:ends[j], j].tolist(),
+                                                        self._transitions)
+        labels = np.zeros((longest, n), dtype=bool)
+        label = alpha[:, 1] > alpha[:, 0]  # the best last label; then back along the links
+        for j in range(k, n):
+            labels[alone:ends[j], j], label[j] = _backward(bool(label[j]), back[alone:ends[j], j].tolist())
+        for t in range(alone - 1, 0, -1):
+            k = bisect_right(ends, t)
+            labels[t, k:] = label[k:]
+            label[k:] = np.where(label[k:], back[t, k:, 1], back[t, k:, 0])
+        labels[0] = label
+        return [labels[:ends[j], j].astype(np.int64).tolist() for j in range(n)]
+
+
+def _forward(alpha, scores, transitions):
+    """One text's Viterbi steps in plain floats, from `alpha` (the two scores before the first of
+    `scores`): the last alpha and the back links of each step."""
+    (t00, t01), (t10, t11) = transitions
+    a0, a1 = alpha
+    links = []
+    link = links.append
+    for s0, s1 in scores:
+        x, y = a0 + t00, a1 + t10
+        b0 = y > x
+        m0 = y if b0 else x
+        x, y = a0 + t01, a1 + t11
+        b1 = y > x
+        a1 = (y if b1 else x) + s1
+        a0 = m0 + s0
+        link((b0, b1))
+    return (a0, a1), links
+
+
+def _backward(label, links):
+    """The labels of the steps `links` cover, from the label of the last one, and the label before them."""
+    labels = []
+    for b0, b1 in reversed(links):
+        labels.append(label)
+        label = b1 if label else b0
+    labels.reverse()
+    return labels, label
 
 
 class _Numbering(dict):

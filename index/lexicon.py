@@ -53,10 +53,10 @@ class Lexicon:
         self._syllable, self._folded = array("q"), array("q")
         self._end, self._punctuation, self._digit, self._title = array("b"), array("b"), array("b"), array("b")
 
-    def _number(self, pieces):
-        """The pieces' numbers, each number's facts known."""
+    def _number(self, texts):
+        """The numbers of each text's pieces, each number's facts known."""
         crf_model = segmenter.model()
-        ids = crf_model.number(pieces)
+        ids = crf_model.number(texts)
         if crf_model.generation != self._generation:
             self._forget_pieces(crf_model.generation)
         for piece in crf_model.syllables[len(self._syllable):]:
@@ -86,19 +86,28 @@ class Lexicon:
         return blob, starts, ends[keys + 1][:, None] - starts
 
     def terms(self, text):
-        """{granularity: (keys, counts)} of `text`.
+        """{granularity: (keys, counts)} of `text`."""
+        return self.terms_many([text])[0]
 
-        Pieces are read from the text as pyvi sees it (`segmenter.prepare`: tone marks in the
+    def terms_many(self, texts):
+        """`terms` of each of `texts`, segmented together (`crf.Model.tag_many`).
+
+        Pieces are read from each text as pyvi sees it (`segmenter.prepare`: tone marks in the
         old placement), where they stand exactly where the text's own do; the canonical form
         of a term does not depend on the placement. A text with control characters, which pyvi
         sees as spaces, goes through the strings.
         """
-        value = nfc(text)
-        prepared = segmenter.prepare(value)
-        if prepared.count(" ") != value.count(" "):
-            return self._from_strings(value)
-        pieces = segmenter.syllables(prepared)
-        ids = self._number(pieces)
+        values = [nfc(text) for text in texts]
+        prepared = [segmenter.prepare(value) for value in values]
+        arrays = [p.count(" ") == v.count(" ") for p, v in zip(prepared, values)]
+        pieces = [segmenter.syllables(p) if a else None for p, a in zip(prepared, arrays)]
+        ids = self._number([p for p in pieces if p is not None])
+        inside = iter(segmenter.inside_many(ids))
+        ids = iter(ids)
+        return [self._terms(p, next(ids), next(inside)) if p is not None else self._from_strings(v)
+                for p, v in zip(pieces, values)]
+
+    def _terms(self, pieces, ids, inside):
         syllable = np.frombuffer(self._syllable, dtype=np.int64)[ids]
         is_term = syllable >= 0
         at = np.flatnonzero(is_term)
@@ -106,11 +115,11 @@ class Lexicon:
         sentence = np.cumsum(np.frombuffer(self._end, dtype=np.int8)[ids])[at]
         joined = sentence[1:] == sentence[:-1]  # between each term and the next: no sentence end
         folded = np.frombuffer(self._folded, dtype=np.int64)[ids][at]
-        return _granularities(self._word_terms(pieces, ids, syllable, is_term), syllables, folded,
+        return _granularities(self._word_terms(pieces, ids, inside, syllable, is_term), syllables, folded,
                               (syllables[:-1] << PAIR_BITS | syllables[1:])[joined],
                               (folded[:-1] << PAIR_BITS | folded[1:])[joined])
 
-    def _word_terms(self, pieces, ids, syllable, is_term):
+    def _word_terms(self, pieces, ids, inside, syllable, is_term):
         """The term numbers of pyvi's words: where the CRF and pyvi's joining rule start a word."""
         if not len(ids):
             return syllable
@@ -119,7 +128,7 @@ class Lexicon:
         title = np.frombuffer(self._title, dtype=bool)[ids]
         joins = ~(punctuation[1:] | punctuation[:-1] | digit[1:] | digit[:-1] | (title[1:] & ~title[:-1]))
         starts = np.ones(len(ids), dtype=bool)
-        starts[1:] = ~(segmenter.inside(ids)[1:] & joins)
+        starts[1:] = ~(inside[1:] & joins)
         first = np.flatnonzero(starts)
         lengths = np.diff(first, append=len(ids))
         single = first[lengths == 1]

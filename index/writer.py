@@ -30,6 +30,7 @@ from index.schema import NO_VALUE, TEXT_FIELDS, TITLE_FIELDS, make_schema
 INDEX_ENV = "VNSEARCH_INDEX"
 BATCH = 5000  # articles read per batch, and written per commit
 PARALLEL_FROM = 64  # fewer changed articles than this are analysed in this process
+ANALYSED_TOGETHER = 128  # articles segmented at once (crf.Model.tag_many runs their steps together)
 
 
 def default_index_dir():
@@ -112,10 +113,11 @@ def locality_of(article):
     return locality
 
 
-def analyse(article):
-    """Segment title and text into terms and find the locality: the costly part, run in workers."""
-    terms = lexicon.lexicon().terms
-    return Analysed(article, terms(article.title), terms(article.text), locality_of(article))
+def analyse(articles_):
+    """Segment titles and texts into terms and find the localities: the costly part, run in workers.
+    Articles analysed together segment faster (`lexicon.Lexicon.terms_many`)."""
+    terms = iter(lexicon.lexicon().terms_many([text for a in articles_ for text in (a.title, a.text)]))
+    return [Analysed(a, next(terms), next(terms), locality_of(a)) for a in articles_]
 
 
 def document(analysed):
@@ -170,9 +172,10 @@ def _build(task, tick=None):
     tick = tick or _tick
 
     def analysed():
-        for article in share:
-            yield analyse(article)
-            tick()
+        for first in range(0, len(share), ANALYSED_TOGETHER):
+            for item in analyse(share[first:first + ANALYSED_TOGETHER]):
+                yield item
+                tick()
 
     return builder.build(whoosh_index.open_dir(index_dir), analysed(), document)
 

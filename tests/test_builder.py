@@ -78,7 +78,7 @@ def built_index(tmp_path, analysed):
 
 
 def test_a_built_segment_holds_exactly_what_add_document_writes(tmp_path):
-    analysed = [analyse(a) for a in _articles(tmp_path)]
+    analysed = analyse(_articles(tmp_path))
     reference = reference_index(tmp_path, analysed)
     _, ids = built_index(tmp_path, analysed)
     assert ids == [item.article.id for item in analysed]
@@ -94,7 +94,7 @@ def _whoosh_write_term(fields, btext, postings, lengths):
 
 def test_terms_are_written_in_the_bytes_whooshs_postings_writer_writes(tmp_path, monkeypatch):
     """Byte for byte, given the same postings."""
-    analysed = [analyse(a) for a in _articles(tmp_path)]
+    analysed = analyse(_articles(tmp_path))
     files = []
     for name, write_term in (("ours", builder._write_term), ("whoosh", _whoosh_write_term)):
         monkeypatch.setattr(builder, "_write_term", write_term)

@@ -35,7 +35,20 @@ def test_labels_are_pycrfsuites_on_random_syllables():
     rng = random.Random(7)
     for n in list(range(1, 8)) * 20 + [200] * 5:
         syllables = random_text(rng, n)
-        assert [model.labels[x] for x in model.tag(model.number(syllables))] == tagger.tag(pyvi_items(syllables))
+        assert [model.labels[x] for x in model.tag(model.number([syllables])[0])] == tagger.tag(pyvi_items(syllables))
+
+
+def test_many_texts_tagged_together_get_pycrfsuites_labels():
+    """Steps run across texts while enough are going, then the longest finish alone; empty texts too."""
+    model = segmenter.model()
+    data = crf_model_bytes()
+    tagger = pycrfsuite.Tagger()
+    tagger.open_inmemory(data)
+    rng = random.Random(8)
+    texts = [random_text(rng, rng.choice([0, 1, 2, 3, rng.randint(4, 60), rng.randint(100, 400)]))
+             for _ in range(2 * crf._GROUP + 37)]
+    found = model.tag_many(model.number(texts))
+    assert [[model.labels[x] for x in f] for f in found] == [tagger.tag(pyvi_items(t)) if t else [] for t in texts]
 
 
 def test_a_model_trained_here_labels_as_pycrfsuite(tmp_path):
@@ -61,25 +74,25 @@ def test_a_model_trained_here_labels_as_pycrfsuite(tmp_path):
             weight, abs=1e-6)
     for n in list(range(1, 10)) * 10:
         syllables = random_text(rng, n)
-        assert [model.labels[x] for x in model.tag(model.number(syllables))] == tagger.tag(pyvi_items(syllables))
+        assert [model.labels[x] for x in model.tag(model.number([syllables])[0])] == tagger.tag(pyvi_items(syllables))
 
 
 def test_labels_stay_the_same_when_the_syllable_numbering_starts_afresh(monkeypatch):
     """A long indexing run sees more distinct syllables than the model remembers at once."""
     model = crf.Model(crf_model_bytes(), segmenter.pyvi().bi_grams, segmenter.pyvi().tri_grams)
     text = segmenter.syllables("Ông Nguyễn Văn A, Chủ tịch UBND TP.HCM, thăm quận Thủ Đức năm 2017.")
-    expected = model.tag(model.number(text))
+    expected = model.tag(model.number([text])[0])
     monkeypatch.setattr(crf, "_MAX_SYLLABLES", 5)
     generations = set()
     for _ in range(3):
-        assert model.tag(model.number(text)) == expected
+        assert model.tag(model.number([text])[0]) == expected
         assert len(model.syllables) <= len(set(text))
         generations.add(model.generation)
     assert len(generations) == 3
 
 
 def test_an_empty_text_has_no_labels():
-    assert segmenter.model().tag(segmenter.model().number([])) == []
+    assert segmenter.model().tag(segmenter.model().number([[]])[0]) == []
 
 
 def test_a_file_that_is_not_a_crfsuite_model_is_refused():

@@ -84,6 +84,17 @@ def test_terms_stay_the_same_when_the_crf_numbers_pieces_afresh(monkeypatch):
         assert found == (expected if other == text else analyzer_terms(other))
 
 
+def test_texts_analysed_together_get_their_own_terms(monkeypatch):
+    """Segmented together (the CRF's steps across texts), numbered afresh only between batches."""
+    from index import crf
+
+    monkeypatch.setattr(crf, "_MAX_SYLLABLES", 50)
+    lex = lexicon.Lexicon()
+    batch = texts()[:60]
+    for _ in range(2):
+        assert [named(lex, found) for found in lex.terms_many(batch)] == [analyzer_terms(t) for t in batch]
+
+
 def test_a_full_lexicon_is_started_afresh(monkeypatch):
     monkeypatch.setattr(lexicon, "_MAX_TERMS", 3)
     before = lexicon.lexicon()

@@ -15,7 +15,7 @@ from tests.test_builder import _articles, built_index, reference_index
 @pytest.fixture(scope="module")
 def indexes(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("postingfile")
-    analysed = [analyse(a) for a in _articles(tmp_path)]
+    analysed = analyse(_articles(tmp_path))
     return built_index(tmp_path, analysed)[0], reference_index(tmp_path, analysed)
 
 
