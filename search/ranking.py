@@ -11,9 +11,13 @@ weighted, see `search.postings`) of
 - neighbouring query syllables found together (phrase proximity, as pairs),
 - for a query typed without marks, the most likely accented reading of it,
   so "dang vien" ranks "đảng viên" above "đang viện";
+- in a query typed with marks, a syllable typed without them ("Tesla", "con")
+  as written, not as any of its accented readings (which only match it);
 and the sum is scaled by the share of the query (by idf) an article holds, so
 one that has every rare word beats one with many common ones.
 """
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -70,6 +74,11 @@ def form_terms(form):
     return [pair_term(a, b) for a, b in zip(form, form[1:])] + [("syllables", s.text) for s in form if s.accented]
 
 
+def _as_written(s):
+    """`s` looked up exactly as typed, like a syllable typed with marks."""
+    return s if s.accented else replace(s, accented=True)
+
+
 def _telling(pair):
     return any(s.text not in FUNCTION_WORDS for s in pair)
 
@@ -80,6 +89,11 @@ class Ranking:
     def __init__(self, postings, reader, parsed, words=(), reading=()):
         self.postings, self.reader, self.parsed = postings, reader, parsed
         self.units = expand(parsed.words)
+        # In a query typed with marks, a syllable without any is a name, a foreign word or meant bare
+        # ("Tesla", "Broncos"): scored as written at full weight, not as any accented reading at a
+        # folded match's lower weight. It still matches any reading (a mark forgotten).
+        self.scored_words = parsed.words if parsed.folded else [_as_written(s) for s in parsed.words]
+        self.scored_units = self.units if parsed.folded else expand(self.scored_words)
         self.words = [w for w in words if "_" in w]
         self.reading = list(reading)
         self.fallback = False
@@ -157,7 +171,7 @@ class Ranking:
     def _held(self):
         held = np.zeros(self.postings.size, dtype=np.float32)
         total = 0.0
-        for granularity, text in dict.fromkeys(syllable_term(u) for u in self.units
+        for granularity, text in dict.fromkeys(syllable_term(u) for u in self.scored_units
                                                if not isinstance(u, list) and self._scored(u)):
             mask = self._has(granularity, text)
             weight = inverse_frequency(self.postings.count, int(mask.sum()))
@@ -168,7 +182,7 @@ class Ranking:
     def scores(self):
         """Every article's score (an array; only the matching ones mean anything)."""
         scores = np.zeros(self.postings.size, dtype=np.float32)
-        for unit in self.units:
+        for unit in self.scored_units:
             if not self._scored(unit):
                 continue
             forms = unit if isinstance(unit, list) else [[unit]]
@@ -182,7 +196,7 @@ class Ranking:
                 self._add(scores, granularity, text, 1.0)
         for word in self.words:
             self._add(scores, "words", word, WORD)
-        free = self.parsed.words
+        free = self.scored_words
         for pair in zip(free, free[1:]):
             if _telling(pair):
                 self._add(scores, *pair_term(*pair), PAIR)
