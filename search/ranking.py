@@ -6,7 +6,8 @@ of them, and every quoted phrase; a phrase, or an
 abbreviation's long form, is found as its neighbouring syllable pairs. Among
 the matches, scores are sums of BM25F (title and text as one, the title
 weighted, see `search.postings`) of
-- the query's syllables (the robust granularity),
+- the query's syllables (the robust granularity), those of a compound sharing
+  one word's weight,
 - the query's pyvi words found as words (the precise granularity),
 - neighbouring query syllables found together (phrase proximity, as pairs),
 - for a query typed without marks, the most likely accented reading of it,
@@ -29,7 +30,7 @@ from search.postings import inverse_frequency
 # rare syllable that identifies the right article under common words.
 FOLDED = 0.5  # a syllable typed without marks, found in folded form: any of its accented readings
 FOLDED_LITERAL = 0.2  # "dang" typed, "dang" written: a weak hint, most accented readings differ
-WORD = 0.2
+WORD = 0.6  # a compound found as a word, beside its syllables (which share one word's weight)
 PAIR = 0.3
 READING = 0.5  # ... found as its most likely reading: with FOLDED, the weight of an accented syllable
 READING_PAIR = 0.6  # "đảng viên" standing together is what "dang vien" most likely meant
@@ -95,6 +96,13 @@ class Ranking:
         self.scored_words = parsed.words if parsed.folded else [_as_written(s) for s in parsed.words]
         self.scored_units = self.units if parsed.folded else expand(self.scored_words)
         self.words = [w for w in words if "_" in w]
+        # A compound's syllables share the weight of one word, the weight a word of one syllable has:
+        # at full weight each, "thí nghiệm" counted twice as much as the rare name "Dewar" beside it.
+        self._compound_size = {}
+        for word in words:
+            parts = word.split("_")
+            for part in parts:
+                self._compound_size[part] = min(self._compound_size.get(part, len(parts)), len(parts))
         self.reading = list(reading)
         self.fallback = False
         self._coverage = None
@@ -186,9 +194,10 @@ class Ranking:
             if not self._scored(unit):
                 continue
             forms = unit if isinstance(unit, list) else [[unit]]
+            share = 1.0 if isinstance(unit, list) else 1.0 / self._compound_size.get(unit.text, 1)
             for form in forms:
                 for granularity, text in form_terms(form):
-                    self._add(scores, granularity, text, FOLDED if granularity == "folded" else 1.0)
+                    self._add(scores, granularity, text, share * (FOLDED if granularity == "folded" else 1.0))
             if not isinstance(unit, list) and not unit.accented:
                 self._add(scores, "syllables", unit.text, FOLDED_LITERAL)
         for phrase in self.parsed.phrases:
