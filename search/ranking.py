@@ -188,9 +188,13 @@ class Ranking:
         return held / total if total else np.ones(self.postings.size, dtype=np.float32)
 
     def scores(self):
-        """Every article's score (an array; only the matching ones mean anything)."""
+        """Every article's score (an array; only the matching ones mean anything).
+
+        Each distinct term counts once: a question that repeats a word ("trận đấu ... trận đấu") asks
+        for it no more, and counted twice it ranked the sentences that repeat it above the answer.
+        """
         scores = np.zeros(self.postings.size, dtype=np.float32)
-        for unit in self.scored_units:
+        for unit in _distinct(self.scored_units):
             if not self._scored(unit):
                 continue
             forms = unit if isinstance(unit, list) else [[unit]]
@@ -203,17 +207,27 @@ class Ranking:
         for phrase in self.parsed.phrases:
             for granularity, text in form_terms(phrase):
                 self._add(scores, granularity, text, 1.0)
-        for word in self.words:
+        for word in dict.fromkeys(self.words):
             self._add(scores, "words", word, WORD)
         free = self.scored_words
-        for pair in zip(free, free[1:]):
-            if _telling(pair):
-                self._add(scores, *pair_term(*pair), PAIR)
-        for syllable in self.reading:
+        for term in dict.fromkeys(pair_term(*pair) for pair in zip(free, free[1:]) if _telling(pair)):
+            self._add(scores, *term, PAIR)
+        for syllable in dict.fromkeys(self.reading):
             self._add(scores, "syllables", syllable, READING)
-        for a, b in zip(self.reading, self.reading[1:]):
+        for a, b in dict.fromkeys(zip(self.reading, self.reading[1:])):
             self._add(scores, "pairs", f"{a} {b}", READING_PAIR)
         return scores * self.coverage() ** COVERAGE
+
+
+def _distinct(units):
+    """`units` without repeats (an abbreviation's forms, a list, stay a unit of their own)."""
+    seen = set()
+    for unit in units:
+        if isinstance(unit, list):
+            yield unit
+        elif unit not in seen:
+            seen.add(unit)
+            yield unit
 
 
 def top(mask, scores, count):
