@@ -6,14 +6,19 @@ of them, and every quoted phrase; a phrase, or an
 abbreviation's long form, is found as its neighbouring syllable pairs. Among
 the matches, scores are sums of BM25F (title and text as one, the title
 weighted, see `search.postings`) of
-- the query's syllables (the robust granularity),
+- the query's syllables (the robust granularity), those of a compound sharing
+  one word's weight,
 - the query's pyvi words found as words (the precise granularity),
 - neighbouring query syllables found together (phrase proximity, as pairs),
 - for a query typed without marks, the most likely accented reading of it,
   so "dang vien" ranks "đảng viên" above "đang viện";
+- in a query typed with marks, a syllable typed without them ("Tesla", "con")
+  as written, not as any of its accented readings (which only match it);
 and the sum is scaled by the share of the query (by idf) an article holds, so
 one that has every rare word beats one with many common ones.
 """
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -25,7 +30,7 @@ from search.postings import inverse_frequency
 # rare syllable that identifies the right article under common words.
 FOLDED = 0.5  # a syllable typed without marks, found in folded form: any of its accented readings
 FOLDED_LITERAL = 0.2  # "dang" typed, "dang" written: a weak hint, most accented readings differ
-WORD = 0.2
+WORD = 0.6  # a compound found as a word, beside its syllables (which share one word's weight)
 PAIR = 0.3
 READING = 0.5  # ... found as its most likely reading: with FOLDED, the weight of an accented syllable
 READING_PAIR = 0.6  # "đảng viên" standing together is what "dang vien" most likely meant
@@ -70,6 +75,11 @@ def form_terms(form):
     return [pair_term(a, b) for a, b in zip(form, form[1:])] + [("syllables", s.text) for s in form if s.accented]
 
 
+def _as_written(s):
+    """`s` looked up exactly as typed, like a syllable typed with marks."""
+    return s if s.accented else replace(s, accented=True)
+
+
 def _telling(pair):
     return any(s.text not in FUNCTION_WORDS for s in pair)
 
@@ -80,7 +90,19 @@ class Ranking:
     def __init__(self, postings, reader, parsed, words=(), reading=()):
         self.postings, self.reader, self.parsed = postings, reader, parsed
         self.units = expand(parsed.words)
+        # In a query typed with marks, a syllable without any is a name, a foreign word or meant bare
+        # ("Tesla", "Broncos"): scored as written at full weight, not as any accented reading at a
+        # folded match's lower weight. It still matches any reading (a mark forgotten).
+        self.scored_words = parsed.words if parsed.folded else [_as_written(s) for s in parsed.words]
+        self.scored_units = self.units if parsed.folded else expand(self.scored_words)
         self.words = [w for w in words if "_" in w]
+        # A compound's syllables share the weight of one word, the weight a word of one syllable has:
+        # at full weight each, "thí nghiệm" counted twice as much as the rare name "Dewar" beside it.
+        self._compound_size = {}
+        for word in words:
+            parts = word.split("_")
+            for part in parts:
+                self._compound_size[part] = min(self._compound_size.get(part, len(parts)), len(parts))
         self.reading = list(reading)
         self.fallback = False
         self._coverage = None
@@ -157,7 +179,7 @@ class Ranking:
     def _held(self):
         held = np.zeros(self.postings.size, dtype=np.float32)
         total = 0.0
-        for granularity, text in dict.fromkeys(syllable_term(u) for u in self.units
+        for granularity, text in dict.fromkeys(syllable_term(u) for u in self.scored_units
                                                if not isinstance(u, list) and self._scored(u)):
             mask = self._has(granularity, text)
             weight = inverse_frequency(self.postings.count, int(mask.sum()))
@@ -166,31 +188,46 @@ class Ranking:
         return held / total if total else np.ones(self.postings.size, dtype=np.float32)
 
     def scores(self):
-        """Every article's score (an array; only the matching ones mean anything)."""
+        """Every article's score (an array; only the matching ones mean anything).
+
+        Each distinct term counts once: a question that repeats a word ("trận đấu ... trận đấu") asks
+        for it no more, and counted twice it ranked the sentences that repeat it above the answer.
+        """
         scores = np.zeros(self.postings.size, dtype=np.float32)
-        for unit in self.units:
+        for unit in _distinct(self.scored_units):
             if not self._scored(unit):
                 continue
             forms = unit if isinstance(unit, list) else [[unit]]
+            share = 1.0 if isinstance(unit, list) else 1.0 / self._compound_size.get(unit.text, 1)
             for form in forms:
                 for granularity, text in form_terms(form):
-                    self._add(scores, granularity, text, FOLDED if granularity == "folded" else 1.0)
+                    self._add(scores, granularity, text, share * (FOLDED if granularity == "folded" else 1.0))
             if not isinstance(unit, list) and not unit.accented:
                 self._add(scores, "syllables", unit.text, FOLDED_LITERAL)
         for phrase in self.parsed.phrases:
             for granularity, text in form_terms(phrase):
                 self._add(scores, granularity, text, 1.0)
-        for word in self.words:
+        for word in dict.fromkeys(self.words):
             self._add(scores, "words", word, WORD)
-        free = self.parsed.words
-        for pair in zip(free, free[1:]):
-            if _telling(pair):
-                self._add(scores, *pair_term(*pair), PAIR)
-        for syllable in self.reading:
+        free = self.scored_words
+        for term in dict.fromkeys(pair_term(*pair) for pair in zip(free, free[1:]) if _telling(pair)):
+            self._add(scores, *term, PAIR)
+        for syllable in dict.fromkeys(self.reading):
             self._add(scores, "syllables", syllable, READING)
-        for a, b in zip(self.reading, self.reading[1:]):
+        for a, b in dict.fromkeys(zip(self.reading, self.reading[1:])):
             self._add(scores, "pairs", f"{a} {b}", READING_PAIR)
         return scores * self.coverage() ** COVERAGE
+
+
+def _distinct(units):
+    """`units` without repeats (an abbreviation's forms, a list, stay a unit of their own)."""
+    seen = set()
+    for unit in units:
+        if isinstance(unit, list):
+            yield unit
+        elif unit not in seen:
+            seen.add(unit)
+            yield unit
 
 
 def top(mask, scores, count):

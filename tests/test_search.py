@@ -114,6 +114,38 @@ def test_a_question_finds_the_answer_that_lacks_some_of_its_words(tmp_path):
         assert set(ids(run(engine, "Tesla chết năm"))) == {"chance"}  # a few keywords are all required
 
 
+def test_a_name_typed_without_marks_counts_as_much_as_a_word_with_them(tmp_path):
+    from index.writer import index_articles
+    from search.engine import Engine
+    from tests.conftest import write_jsonl
+
+    filler = [{"id": f"f{i}", "title": "Tin", "body": f"Năm {1900 + i} có nhiều người ở lại làng."}
+              for i in range(8)]
+    records = write_jsonl(tmp_path / "r.jsonl", filler + [
+        {"id": "verb", "title": "Tin", "body": "Ông ấy chết vào năm 869."},
+        {"id": "name", "title": "Tin", "body": "Tesla qua đời năm 1943."},
+    ])
+    index_articles([records], tmp_path / "ix", workers=1)
+    with Engine(tmp_path / "ix") as engine:
+        assert ids(run(engine, "Tesla chết năm nào?"))[0] == "name"
+
+
+def test_a_word_a_question_repeats_counts_once(tmp_path):
+    from index.writer import index_articles
+    from search.engine import Engine
+    from tests.conftest import write_jsonl
+
+    filler = [{"id": f"f{i}", "title": "Tin", "body": f"Năm {1900 + i} có nhiều người ở lại làng."}
+              for i in range(8)]
+    records = write_jsonl(tmp_path / "r.jsonl", filler + [
+        {"id": "repeated", "title": "Tin", "body": "Trận đấu hay nhất mùa."},
+        {"id": "answer", "title": "Tin", "body": "Broncos thắng trận 24-10 ở Denver."},
+    ])
+    index_articles([records], tmp_path / "ix", workers=1)
+    with Engine(tmp_path / "ix") as engine:
+        assert ids(run(engine, "Trận đấu nào Broncos thắng trong trận đấu?"))[0] == "answer"
+
+
 def test_an_index_made_by_another_version_asks_for_a_rebuild(tmp_path):
     from whoosh import index as whoosh_index
     from whoosh.fields import ID, TEXT, Schema
