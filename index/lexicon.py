@@ -1,10 +1,11 @@
 """A text's index terms at every granularity, as numbered arrays, for writing segments fast.
 
 Building every term as a string and counting strings per article was half of
-indexing time once pyvi's CRF ran in numpy. Here each distinct syllable as
-written (pyvi's piece of text) is analysed once per process, and its term,
-folded term and the facts pyvi's joining rule reads are kept under its
-number. A text's terms are then array operations on its pieces' numbers:
+indexing time once pyvi's CRF ran in numpy. Here each distinct piece of text
+pyvi reads (a syllable as written, a number, a mark) is analysed once per
+process, and its term, folded term and the facts pyvi's joining rule reads are
+kept under the number the CRF model gives it. A text's terms are then array
+operations on its pieces' numbers:
 syllables, folded syllables, their pairs (two term numbers in one 64-bit key),
 and pyvi words (a one-syllable word is its syllable's term; longer words are
 looked up once per distinct word). The terms are exactly `analysis.index_terms`
