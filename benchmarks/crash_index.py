@@ -124,7 +124,7 @@ def main(argv=None):
     p.add_argument("--trials", type=int, default=20)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--min-delay", type=float, default=0.5)
-    p.add_argument("--max-delay", type=float, default=40.0, help="seconds; a kill comes at a random moment up to this")
+    p.add_argument("--max-delay", type=float, default=15.0, help="seconds; a kill comes at a random moment up to this")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--data", help="JSON lines records to use instead of synthetic ones")
     p.add_argument("--keep", action="store_true", help="keep the work folder")

@@ -86,6 +86,9 @@ class Model:
         self._tri_grams = np.unique([self._key(*gram.split(" ")) for gram in self.tri_grams])
 
     def _key(self, *lowers):
+        """The n-gram key of lower-case syllables: pyvi's `" ".join([a, b]).lower()` is
+        `a.lower() + " " + b.lower()`, the only context-dependent lower-casing (Greek final sigma)
+        stopping at the space, so syllables are lower-cased one by one and their numbers joined."""
         key = 0
         for lower in lowers:
             number = self._lowers.get(lower)
