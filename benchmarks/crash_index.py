@@ -1,6 +1,6 @@
 """Kill `vnsearch index` with SIGKILL at random moments and check that the index always holds a committed state.
 
-    python benchmarks/crash_index.py [--records 12000] [--trials 20] [--seed 7] [--max-delay 40] [--data FILE]
+    python benchmarks/crash_index.py [--records 12000] [--trials 20] [--seed 7] [--max-delay 15] [--data FILE]
 
 Records are synthetic (short, Vietnamese-looking) unless `--data` names a JSON lines file (its first
 `--records` records are used, e.g. ../shared/data/baomoi2017/docs.jsonl). The indexer commits every
