@@ -4,9 +4,9 @@ Everything is checked here, once, so that a bad parameter is reported by name
 (HTTP 400, a clear command-line error), never as a server error.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from urllib.parse import quote_plus
 
 from search.query import clean
@@ -61,6 +61,25 @@ def _cleaned(q):
     return clean(q)[0]
 
 
+_ATTRIBUTES = {"from": "date_from", "to": "date_to"}  # parameter -> attribute, where they differ
+_KEYS = {_ATTRIBUTES.get(key, key): key for key in PARAMETERS}
+
+
+def _param(key, value):
+    """A request attribute as the URL parameter `key` carries it, or None for its default."""
+    if value is None:
+        return None
+    if key == "q":
+        return _cleaned(value)
+    if key in ("from", "to"):
+        return value.isoformat()
+    if key == "sort":
+        return None if value == "relevance" else value
+    if key in ("page", "limit"):
+        return None if value == {"page": 1, "limit": 10}[key] else str(value)
+    return value
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     q: str = ""
@@ -94,20 +113,23 @@ class SearchRequest:
 
     def params(self):
         """The request as URL parameters, defaults left out: every page state lives in the URL."""
-        pairs = [("q", _cleaned(self.q)), ("region", self.region), ("province", self.province),
-                 ("district", self.district),
-                 ("from", self.date_from.isoformat() if self.date_from else None),
-                 ("to", self.date_to.isoformat() if self.date_to else None),
-                 ("sort", None if self.sort == "relevance" else self.sort),
-                 ("page", None if self.page == 1 else str(self.page)),
-                 ("limit", None if self.limit == 10 else str(self.limit))]
-        return [(k, v) for k, v in pairs if v]
+        return [(key, value) for key, value in self._params.items() if value]
+
+    @cached_property
+    def _params(self):
+        return {key: _param(key, getattr(self, _ATTRIBUTES.get(key, key))) for key in PARAMETERS}
 
     def url(self, **changes):
-        """A query string ("?q=...") for this request with `changes`; a filter change goes back to page 1."""
+        """A query string ("?q=...") for this request with `changes` (attributes, as for `replace`); a
+        filter change goes back to page 1. Built from this request's parameters, changed in place:
+        a page asks for one per facet value."""
         if set(changes) - {"page"}:
             changes.setdefault("page", 1)
-        return "?" + "&".join(f"{_quoted(k)}={_quoted(v)}" for k, v in replace(self, **changes).params())
+        params = dict(self._params)
+        for attribute, value in changes.items():
+            key = _KEYS[attribute]  # a KeyError for what is not an attribute, as `replace` would
+            params[key] = _param(key, value)
+        return "?" + "&".join(f"{key}={_quoted(value)}" for key, value in params.items() if value)
 
     @property
     def filtered(self):
