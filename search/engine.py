@@ -22,7 +22,7 @@ from search.facets import COLUMNS, FacetColumns, facets
 from search.filters import Dates
 from search.postings import Postings, lexicon
 from search.query import parse
-from search.ranking import Ranking, by_date, top
+from search.ranking import Ranking, by_date, marked_syllables, top
 from search.request import SearchRequest
 from search.snippets import Highlighter, highlight, snippet
 from search.vocabulary import Vocabulary
@@ -282,8 +282,8 @@ class Engine:
                 result.suggestion = commit.vocabulary(reader).suggest(parsed)
             scores = ranking.scores()
             units = ranking.units
-        highlighter = Highlighter.for_syllables(parsed.all_syllables() + [s for u in units if isinstance(u, list)
-                                                                          for f in u for s in f])
+        highlighter = Highlighter.for_syllables(marked_syllables(parsed) + [s for u in units if isinstance(u, list)
+                                                                            for f in u for s in f])
         result.total = int(matched.sum())
         first = (request.page - 1) * request.limit
         if first < result.total:

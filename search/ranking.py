@@ -54,6 +54,18 @@ thì mà để bị ở về theo như hay hoặc không chưa sẽ đang cũng 
 
 
 _FOLDED_QUESTION = frozenset(fold(w) for w in QUESTION_WORDS)
+_FOLDED_FUNCTION = frozenset(fold(w) for w in FUNCTION_WORDS)
+
+
+def marked_syllables(parsed):
+    """The query's syllables worth marking in a snippet. In a long query (a question), its function
+    words ("của", "được", "các") stand in every sentence and say nothing: marked, they bury the
+    words that tell. Quoted phrases are marked whole."""
+    words = parsed.words
+    if len(words) >= LONG_QUERY:
+        words = [s for s in words if s.text not in FUNCTION_WORDS
+                 and (s.accented or s.folded not in _FOLDED_FUNCTION)] or words
+    return words + [s for p in parsed.phrases for s in p]
 
 
 def pair_term(a, b):

@@ -196,6 +196,22 @@ def test_snippet_marks_query_words_and_escapes_article_text(engine):
     assert not re.search(r"<(?!/?mark>)", snippet)
 
 
+def test_a_question_marks_its_telling_words_not_its_function_words(tmp_path):
+    from index.writer import index_articles
+    from search.engine import Engine
+
+    records = tmp_path / "r.jsonl"
+    records.write_text(json.dumps({"id": "a", "title": "Tin", "body": "Các đảng viên của chi bộ đã được khen thưởng."},
+                                  ensure_ascii=False) + "\n", encoding="utf-8")
+    index_articles([records], tmp_path / "ix", workers=1)
+    with Engine(tmp_path / "ix") as engine:
+        question = run(engine, "các đảng viên của chi bộ đã được khen thưởng chưa?").hits[0].snippet
+        keywords = run(engine, "của chi bộ").hits[0].snippet
+    assert "<mark>đảng viên</mark>" in question and "<mark>khen thưởng</mark>" in question
+    assert "<mark>của</mark>" not in question and "<mark>Các</mark>" not in question
+    assert "<mark>của chi bộ</mark>" in keywords  # a short query marks every word
+
+
 def test_json_result_shape(engine):
     data = json.loads(json.dumps(run(engine, "đảng viên", limit="2").as_dict()))
     assert {"query", "total", "page", "took_ms", "hits", "facets"} <= set(data)
