@@ -25,6 +25,7 @@ from index.schema import GRANULARITIES
 PAIR_BITS = 32  # a pair's key: the first syllable's term number, then the second's
 _TAG_SHIFT = 60  # counting, a key's granularity is in the bits above this: term numbers stay under 2 ** 28
 _MAX_TERMS = 1 << 24  # distinct terms remembered before starting afresh (between segments)
+_MAX_WORDS = 1 << 21  # distinct words of several pieces, likewise (each a tuple of strings: memory)
 
 
 class Lexicon:
@@ -155,8 +156,8 @@ class Lexicon:
             [f[i - 1] << PAIR_BITS | f[i] for i in pairs])))
 
     def full(self):
-        """Too many terms to keep: start afresh (only between segments, which hold numbers)."""
-        return len(self) > _MAX_TERMS
+        """Too many terms or words to keep: start afresh (only between segments, which hold numbers)."""
+        return len(self) > _MAX_TERMS or len(self._words) > _MAX_WORDS
 
 
 def _granularities(*keys):
