@@ -20,6 +20,7 @@ import numpy as np
 _NGRAM_BITS = 21  # a lower-case syllable's number in an n-gram key: three fit in 63 bits
 _MAX_SYLLABLES = 1 << 20  # distinct syllables remembered before starting afresh
 _GROUP = 256  # texts whose Viterbi steps run together
+_CELLS = 1 << 21  # at most (longest text) x (texts) steps in a group's arrays: 38 MB
 _ALONE = 16  # fewer texts still going than this: each goes on alone
 
 
@@ -174,9 +175,13 @@ class Model:
         Viterbi runs across texts of similar length at once (one numpy operation costs what about
         twenty plain-float steps cost)."""
         labels = [None] * len(sequences)
-        order = sorted(range(len(sequences)), key=lambda k: len(sequences[k]))
-        for first in range(0, len(order), _GROUP):
-            group = order[first:first + _GROUP]
+        groups, group = [], []
+        for k in sorted(range(len(sequences)), key=lambda k: len(sequences[k])):
+            if group and (len(group) == _GROUP or (len(group) + 1) * len(sequences[k]) > _CELLS):
+                groups.append(group)
+                group = []
+            group.append(k)
+        for group in groups + [group]:
             for k, found in zip(group, self._viterbi([sequences[k] for k in group])):
                 labels[k] = found
         return labels

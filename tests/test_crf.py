@@ -51,6 +51,24 @@ def test_many_texts_tagged_together_get_pycrfsuites_labels():
     assert [[model.labels[x] for x in f] for f in found] == [tagger.tag(pyvi_items(t)) if t else [] for t in texts]
 
 
+def test_long_texts_are_tagged_in_small_groups(monkeypatch):
+    """A group's arrays hold (longest text) x (texts) steps: a very long article must not make them huge."""
+    model = segmenter.model()
+    rng = random.Random(4)
+    texts = [random_text(rng, n) for n in [5] * 40 + [300] * 3 + [30] * 20]
+    expected = [model.tag(ids) for ids in model.number(texts)]
+    monkeypatch.setattr(crf, "_CELLS", 400)
+    sizes, viterbi = [], model._viterbi
+
+    def measured(group):
+        sizes.append((len(group), max(map(len, group))))
+        return viterbi(group)
+
+    monkeypatch.setattr(model, "_viterbi", measured)
+    assert model.tag_many(model.number(texts)) == expected
+    assert all(n * longest <= 400 or n == 1 for n, longest in sizes)
+
+
 def test_a_model_trained_here_labels_as_pycrfsuite(tmp_path):
     """Not only pyvi's weights: a model with other weights, n-gram lists and transitions."""
     rng = random.Random(3)
