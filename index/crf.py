@@ -181,7 +181,7 @@ class Model:
                 groups.append(group)
                 group = []
             group.append(k)
-        for group in groups + [group]:
+        for group in groups + ([group] if group else []):
             for k, found in zip(group, self._viterbi([sequences[k] for k in group])):
                 labels[k] = found
         return labels

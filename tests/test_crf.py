@@ -111,6 +111,7 @@ def test_labels_stay_the_same_when_the_syllable_numbering_starts_afresh(monkeypa
 
 def test_an_empty_text_has_no_labels():
     assert segmenter.model().tag(segmenter.model().number([[]])[0]) == []
+    assert segmenter.model().tag_many([]) == []
 
 
 def test_a_file_that_is_not_a_crfsuite_model_is_refused():
