@@ -13,6 +13,7 @@ the labels are pycrfsuite's, which tests/test_crf.py and `bench_index.py
 """
 
 import struct
+import threading
 from bisect import bisect_right
 
 import numpy as np
@@ -67,6 +68,7 @@ class Model:
         self._transitions = transitions
         self.bi_grams, self.tri_grams = bi_grams, tri_grams  # pyvi's word lists: pairs and triples of syllables
         zero = np.zeros(2)
+        self._lock = threading.RLock()  # numbering grows shared arrays: a server segments queries in threads
         self._constant = {name: self._weights.get(name, zero) for name in (
             "bias", "word.isupper()", "word.istitle()", "word.isdigit()",
             "-1:word.istitle()", "-1:word.isupper()", "-1:word.bi_gram()", "-2:word.tri_gram()",
@@ -124,10 +126,11 @@ class Model:
         """Each text's syllables' numbers, arrays for `tag`; unseen syllables are numbered
         (`self.syllables` grows). When too many have been seen, numbering starts afresh (and
         `generation` changes) first: numbers given together stay valid together."""
-        if len(self._numbers) > _MAX_SYLLABLES:
-            self._forget()
-        get = self._numbers.__getitem__
-        return [np.fromiter(map(get, syllables), dtype=np.int64, count=len(syllables)) for syllables in texts]
+        with self._lock:
+            if len(self._numbers) > _MAX_SYLLABLES:
+                self._forget()
+            get = self._numbers.__getitem__
+            return [np.fromiter(map(get, syllables), dtype=np.int64, count=len(syllables)) for syllables in texts]
 
     def scores(self, ids, first=None):
         """The state score of each label at each syllable (by `number`): an (n, 2) array, summed as
@@ -174,6 +177,10 @@ class Model:
         """`tag` of each of several texts: each text's float operations are `tag`'s, but a step of the
         Viterbi runs across texts of similar length at once (one numpy operation costs what about
         twenty plain-float steps cost)."""
+        with self._lock:  # numbers stay those of this generation meanwhile
+            return self._tag_many(sequences)
+
+    def _tag_many(self, sequences):
         labels = [None] * len(sequences)
         groups, group = [], []
         for k in sorted(range(len(sequences)), key=lambda k: len(sequences[k])):

@@ -12,6 +12,7 @@ import os
 import pickle
 import re
 import string
+import threading
 
 import numpy as np
 
@@ -82,6 +83,7 @@ def label_with_pyvi(syllables):
 
 
 _model = None
+_loading = threading.Lock()
 
 
 def load():
@@ -111,15 +113,20 @@ def _pyvi_file(name):
 def model():
     """pyvi's CRF model (`index.crf.Model`), with pyvi's bigram and trigram sets read as `ViTokenizer` reads them."""
     global _model
-    if _model is None:
-        with open(_pyvi_file("models/pyvi3.pkl"), "rb") as f:
-            data = _ModelUnpickler(f).load().modelfile.__dict__["__FILE_RESOURCE_DATA__"]
-        with open(_pyvi_file("models/words.txt"), encoding="utf-8", newline="") as f:  # as codecs.open reads it
-            grams = f.read().split("\n")
-        bi_grams = {t for t in grams if len(t.split(" ")) == 2}
-        tri_grams = {t for t in grams if len(t.split(" ")) == 3}
-        _model = crf.Model(data, bi_grams, tri_grams)
+    with _loading:  # threads asking at once share one model: numbers from one are meaningless to another
+        if _model is None:
+            _model = _load_model()
     return _model
+
+
+def _load_model():
+    with open(_pyvi_file("models/pyvi3.pkl"), "rb") as f:
+        data = _ModelUnpickler(f).load().modelfile.__dict__["__FILE_RESOURCE_DATA__"]
+    with open(_pyvi_file("models/words.txt"), encoding="utf-8", newline="") as f:  # as codecs.open reads it
+        grams = f.read().split("\n")
+    bi_grams = {t for t in grams if len(t.split(" ")) == 2}
+    tri_grams = {t for t in grams if len(t.split(" ")) == 3}
+    return crf.Model(data, bi_grams, tri_grams)
 
 
 def label(syllables):

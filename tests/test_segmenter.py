@@ -97,3 +97,16 @@ def test_segmenting_does_not_load_scikit_learn():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip() == "[]"
+
+
+def test_threads_segmenting_new_words_at_once_get_pyvis_words():
+    """A server segments queries in threads; the CRF numbers each new syllable in shared arrays."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = random.Random(12)
+    letters = "abcdeghiklmnopqrstuvxyđăâêôơư"
+    texts = [" ".join("".join(rng.choice(letters) for _ in range(rng.randint(2, 6))) + rng.choice(["", "ng", "nh"])
+                      for _ in range(rng.randint(3, 30))).capitalize() for _ in range(400)]
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(lambda t: segmenter.as_pyvi(t, segmenter.words(t)), texts))
+    assert found == [segmenter.pyvi().tokenize(segmenter.prepare(t)) for t in texts]
