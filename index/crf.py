@@ -14,6 +14,7 @@ the labels are pycrfsuite's, which tests/test_crf.py and `bench_index.py
 
 import struct
 import threading
+from array import array
 from bisect import bisect_right
 
 import numpy as np
@@ -79,12 +80,13 @@ class Model:
         """Start numbering syllables afresh (the n-grams' syllables first)."""
         self.generation = getattr(self, "generation", -1) + 1
         self.syllables = []  # number -> syllable
-        self._numbers = _Numbering(self._number)
+        self._numbers = Numbering(self._number)
         self._lowers = {}
-        size = 1024
-        self._own, self._before, self._after = (np.zeros((size, 2)) for _ in range(3))
-        self._upper, self._title, self._digit = (np.zeros(size, dtype=bool) for _ in range(3))
-        self._lower = np.zeros(size, dtype=np.int64)
+        # per syllable number: its own, previous and next lower-case features' weights (two floats
+        # each), its shape, its lower case's number
+        self._own, self._before, self._after = array("d"), array("d"), array("d")
+        self._upper, self._title, self._digit = array("b"), array("b"), array("b")
+        self._lower = array("q")
         self._bi_grams = np.unique([self._key(*gram.split(" ")) for gram in self.bi_grams])
         self._tri_grams = np.unique([self._key(*gram.split(" ")) for gram in self.tri_grams])
 
@@ -103,24 +105,17 @@ class Model:
     def _number(self, syllable):
         """A new syllable's number, its share of the features stored under it (as pyvi's
         `word2features` makes them: lower case and its shape, as itself and as a neighbour)."""
-        number = len(self._numbers)
-        if number == len(self._lower):
-            for name in ("_own", "_before", "_after", "_upper", "_title", "_digit", "_lower"):
-                old = getattr(self, name)
-                grown = np.zeros((2 * len(old),) + old.shape[1:], dtype=old.dtype)
-                grown[:len(old)] = old
-                setattr(self, name, grown)
         self.syllables.append(syllable)
         lower = syllable.lower()
         zero = np.zeros(2)
-        self._own[number] = self._weights.get("word.lower():" + lower, zero)
-        self._before[number] = self._weights.get("-1:word.lower():" + lower, zero)
-        self._after[number] = self._weights.get("+1:word.lower():" + lower, zero)
-        self._upper[number] = syllable.isupper()
-        self._title[number] = syllable.istitle()
-        self._digit[number] = syllable.isdigit()
-        self._lower[number] = self._key(lower)
-        return number
+        self._own.extend(self._weights.get("word.lower():" + lower, zero))
+        self._before.extend(self._weights.get("-1:word.lower():" + lower, zero))
+        self._after.extend(self._weights.get("+1:word.lower():" + lower, zero))
+        self._upper.append(syllable.isupper())
+        self._title.append(syllable.istitle())
+        self._digit.append(syllable.isdigit())
+        self._lower.append(self._key(lower))
+        return len(self.syllables) - 1
 
     def number(self, texts):
         """Each text's syllables' numbers, arrays for `tag`; unseen syllables are numbered
@@ -142,26 +137,26 @@ class Model:
         n = len(ids)
         joined = np.ones(max(n - 1, 0), dtype=bool) if first is None else ~first[1:]  # i and i + 1: one text
         c = self._constant
-        upper, title = self._upper[ids], self._title[ids]
-        lower = self._lower[ids]
+        upper, title = _flags(self._upper)[ids], _flags(self._title)[ids]
+        lower = np.frombuffer(self._lower, dtype=np.int64)[ids]
         pairs = lower[:-1] << _NGRAM_BITS | lower[1:]
         bi = _member(pairs, self._bi_grams) & joined
         tri = _member(pairs[:-1] << _NGRAM_BITS | lower[2:], self._tri_grams) & joined[:-1] & joined[1:]
 
         s = np.zeros((n, 2))
         s += c["bias"]
-        s += self._own[ids]
+        s += _weights(self._own)[ids]
         s[upper] += c["word.isupper()"]
         s[title] += c["word.istitle()"]
-        s[self._digit[ids]] += c["word.isdigit()"]
+        s[_flags(self._digit)[ids]] += c["word.isdigit()"]
         after = s[1:]  # each syllable but the first, and the one before it
-        after[joined] += self._before[ids[:-1][joined]]
+        after[joined] += _weights(self._before)[ids[:-1][joined]]
         after[title[:-1] & joined] += c["-1:word.istitle()"]
         after[upper[:-1] & joined] += c["-1:word.isupper()"]
         after[bi] += c["-1:word.bi_gram()"]
         after[1:][tri] += c["-2:word.tri_gram()"]
         before = s[:-1]  # each syllable but the last, and the one after it
-        before[joined] += self._after[ids[1:][joined]]
+        before[joined] += _weights(self._after)[ids[1:][joined]]
         before[title[1:] & joined] += c["+1:word.istitle()"]
         before[upper[1:] & joined] += c["+1:word.isupper()"]
         before[bi] += c["+1:word.bi_gram()"]
@@ -268,15 +263,25 @@ def _backward(label, links):
     return labels, label
 
 
-class _Numbering(dict):
-    """syllable -> number; an unseen syllable is numbered (and its features stored) on first use."""
+def _weights(column):
+    """A column of two weights per syllable, as an (n, 2) array (a view: read it, do not keep it)."""
+    return np.frombuffer(column, dtype=np.float64).reshape(-1, 2)
 
-    def __init__(self, number):
+
+def _flags(column):
+    return np.frombuffer(column, dtype=bool)
+
+
+class Numbering(dict):
+    """key -> number; an unseen key is numbered (by `new`, which also stores what goes with the
+    number) on first use. Looking up many keys is `map(numbering.__getitem__, keys)`, in C."""
+
+    def __init__(self, new):
         super().__init__()
-        self._new = number
+        self._new = new
 
-    def __missing__(self, syllable):
-        number = self[syllable] = self._new(syllable)
+    def __missing__(self, key):
+        number = self[key] = self._new(key)
         return number
 
 

@@ -18,7 +18,7 @@ from array import array
 
 import numpy as np
 
-from index import analysis, segmenter
+from index import analysis, crf, segmenter
 from index.normalize import nfc
 from index.schema import GRANULARITIES
 
@@ -33,7 +33,7 @@ class Lexicon:
     (`index.schema.GRANULARITIES`); `names(granularity, keys)` gives the terms back."""
 
     def __init__(self):
-        self._numbers = _Numbering(self._new_term)
+        self._numbers = crf.Numbering(self._new_term)
         self._blob, self._ends = bytearray(b" "), array("q", [1])  # the terms' UTF-8, after a space for pairs
         self._words = {}  # a word of several pieces (a tuple) -> its term numbers
         self._forget_pieces(None)
@@ -168,18 +168,6 @@ def _granularities(*keys):
     bounds = np.searchsorted(distinct, np.arange(len(keys) + 1) << _TAG_SHIFT).tolist()
     untagged = distinct & ((1 << _TAG_SHIFT) - 1)
     return {g: (untagged[a:b], counts[a:b]) for g, a, b in zip(GRANULARITIES, bounds, bounds[1:])}
-
-
-class _Numbering(dict):
-    """key -> number; an unseen key is numbered (by `new`) on first use."""
-
-    def __init__(self, new):
-        super().__init__()
-        self._new = new
-
-    def __missing__(self, key):
-        number = self[key] = self._new(key)
-        return number
 
 
 _lexicon = Lexicon()
