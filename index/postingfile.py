@@ -43,14 +43,14 @@ _MAX_FREQUENCY = np.iinfo(np.uint16).max  # a term more frequent in one article 
 # term in plain Python (`term_hash`) at query time.
 _SEEDS = (0xCBF29CE484222325, 0x84222325CBF29CE4)
 _MULTIPLIERS = (0x100000001B3, 0x9E3779B97F4A7C15)
+_FMIX = (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53)  # fmix64: h ^= h >> 33, h *= each, then h ^= h >> 33
 _MASK = (1 << 64) - 1
 
 
 def _fmix(h):
-    h ^= h >> 33
-    h = (h * 0xFF51AFD7ED558CCD) & _MASK
-    h ^= h >> 33
-    h = (h * 0xC4CEB9FE1A85EC53) & _MASK
+    for m in _FMIX:
+        h ^= h >> 33
+        h = (h * m) & _MASK
     return h ^ (h >> 33)
 
 
@@ -77,8 +77,8 @@ def digests(blob, starts, lengths):
                 h[:k] *= np.uint64(m)
         out = []
         for h in halves:
-            for shift, m in ((33, 0xFF51AFD7ED558CCD), (33, 0xC4CEB9FE1A85EC53)):
-                h ^= h >> np.uint64(shift)
+            for m in _FMIX:
+                h ^= h >> np.uint64(33)
                 h *= np.uint64(m)
             h ^= h >> np.uint64(33)
             unsorted = np.empty(n, dtype=np.uint64)
@@ -125,15 +125,22 @@ class FieldPostings:
         hashes, checks = digests(names, name_starts, name_lengths)
         order = np.lexsort((checks, hashes))  # file position -> term (index into keys)
         grouped = _gather(by_key, first[order], counts[order])  # postings by term in file order, then by article
-        entries = np.zeros((len(order) + 1, 2), dtype=np.int64)  # (first posting, first byte of the name)
-        np.cumsum(counts[order], out=entries[1:, 0])
-        np.cumsum(name_lengths[order], out=entries[1:, 1])
+        entries = _entries(counts[order], name_lengths[order])
         docs = np.repeat(np.frombuffer(self._docs, dtype=np.int64), np.frombuffer(self._counts, dtype=np.int64))
         records = np.zeros(len(grouped), dtype=_records(docs_dtype))
         records["doc"] = docs[grouped]
         records["freq"] = np.minimum(np.concatenate(self._freqs or [np.zeros(0, np.int64)])[grouped], _MAX_FREQUENCY)
         return _arrays(hashes[order], checks[order], entries, _gather(names, name_starts[order], name_lengths[order]),
                        records)
+
+
+def _entries(counts, name_lengths):
+    """Each term's (first posting, first byte of its name), and the ends after the last, from the terms'
+    posting counts and name lengths in file order."""
+    entries = np.zeros((len(name_lengths) + 1, 2), dtype=np.int64)
+    np.cumsum(counts, out=entries[1:, 0])
+    np.cumsum(name_lengths, out=entries[1:, 1])
+    return entries
 
 
 def _arrays(hashes, checks, entries, names, records):
@@ -212,9 +219,7 @@ def _merged_field(parts, field, docs_dtype):
     new[1:] = (hashes[1:] != hashes[:-1]) | (checks[1:] != checks[:-1])
     groups = np.flatnonzero(new)
     named = order[groups]
-    entries = np.zeros((len(groups) + 1, 2), dtype=np.int64)
-    np.cumsum(np.add.reduceat(counts, groups) if len(groups) else [], out=entries[1:, 0])
-    np.cumsum(lengths[named], out=entries[1:, 1])
+    entries = _entries(np.add.reduceat(counts, groups) if len(groups) else [], lengths[named])
     return _arrays(hashes[groups], checks[groups], entries,
                    _gather(np.concatenate(names), starts[named], lengths[named]),
                    _gather(np.concatenate(records), firsts, counts))
