@@ -166,7 +166,7 @@ class Commit:
                     for granularity in GRANULARITIES:
                         self.postings.lengths(reader, granularity)
                     facets(self.columns, self.postings.live, SearchRequest())  # loads the gazetteer, for labels
-                frequencies = lexicon(reader)  # the fields both read are read once
+                frequencies = lexicon(reader, self.postings.files)  # the fields both read are read once
                 self.postings.warm(reader, WARM, frequencies, self._closing)
                 if not self._closing.is_set():
                     self.vocabulary(reader, frequencies)
@@ -180,7 +180,7 @@ class Commit:
     def vocabulary(self, reader, frequencies=None):
         with self._lock:
             if self._vocabulary is None:
-                self._vocabulary = Vocabulary(frequencies or lexicon(reader))
+                self._vocabulary = Vocabulary(frequencies or lexicon(reader, self.postings.files))
             return self._vocabulary
 
 

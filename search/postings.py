@@ -68,19 +68,26 @@ def _leaf_postings(matcher):
     return np.cumsum(np.array(deltas, dtype=np.int64)).astype(np.int32), np.array(weights, dtype=np.float32)
 
 
-def document_frequencies(reader, field):
+def posting_files(reader):
+    """(the posting file merged over every segment of `reader`, or None; else each segment's own, or
+    None for a segment Whoosh wrote): opened once per commit, each open reads the files' fences."""
+    merged = PostingFile.merged(reader)
+    return merged, [] if merged else [PostingFile.of(segment) for segment, _ in reader.leaf_readers()]
+
+
+def document_frequencies(reader, field, files=None):
     """{term: how many articles hold it} for every term of `field`, read segment by segment.
 
     Whoosh's own multi-segment term iteration merges the segments' term lists
     in Python: on an index of 16 segments it took minutes where this takes
-    seconds, and a segment's posting file gives them faster still.
+    seconds, and a segment's posting file gives them faster still. `files`:
+    `reader`'s `posting_files`, when already open.
     """
-    merged = PostingFile.merged(reader)
+    merged, own = files or posting_files(reader)
     if merged is not None:
         return merged.frequencies(field) if merged.has_field(field) else {}
     found = {}
-    for segment, _ in reader.leaf_readers():
-        stored = PostingFile.of(segment)
+    for (segment, _), stored in zip(reader.leaf_readers(), own):
         if stored is not None:
             for term, n in (stored.frequencies(field).items() if stored.has_field(field) else ()):
                 found[term] = found.get(term, 0) + n
@@ -93,9 +100,9 @@ def document_frequencies(reader, field):
     return found
 
 
-def lexicon(reader):
+def lexicon(reader, files=None):
     """`document_frequencies` of `reader` by field, each field read once for as long as this lives."""
-    return lru_cache(maxsize=None)(partial(document_frequencies, reader))
+    return lru_cache(maxsize=None)(partial(document_frequencies, reader, files=files))
 
 
 def inverse_frequency(count, df):
@@ -117,8 +124,7 @@ class Postings:
             if segment.has_deletions():
                 self.live[[offset + n for n in segment._perdoc.deleted_docs()]] = False
         self.count = int(self.live.sum())
-        self._merged = PostingFile.merged(reader)
-        self._files = [] if self._merged else [PostingFile.of(segment) for segment, _ in reader.leaf_readers()]
+        self.files = posting_files(reader)
         self._lengths = {}
         self._cache = OrderedDict()
         self._bytes = 0
@@ -150,10 +156,11 @@ class Postings:
         ids, weights = [], []
         name = text.encode("utf-8")
         key = np.uint64(term_hash(name))
-        if self._merged is not None:
-            found = self._merged.postings(field, name, key)
+        merged, own = self.files
+        if merged is not None:
+            found = merged.postings(field, name, key)
             ids, weights = ([found[0]], [found[1]]) if found is not None else ([], [])
-        for (segment, offset), stored in zip(reader.leaf_readers(), self._files):
+        for (segment, offset), stored in zip(reader.leaf_readers(), own):
             if stored is not None:
                 found = stored.postings(field, name, key)
             else:

@@ -118,7 +118,7 @@ def test_search_reads_the_same_scores_from_posting_files_as_through_whoosh(index
     ours, reference = indexes
     with ours.reader() as r, reference.reader() as ref:
         fast, slow = Postings(r), Postings(ref)
-        assert fast._files[0] is not None and slow._files == [None]
+        assert fast.files[1][0] is not None and slow.files[1] == [None]
         for granularity in GRANULARITIES:
             for term in ("lúa", "lúa gạo", "nông_dân", "nong dan", "lua", "đảng viên", "thu", "không có"):
                 a, b = fast._read(r, granularity, term), slow._read(ref, granularity, term)
@@ -147,7 +147,7 @@ def test_an_indexing_run_merges_its_segments_posting_files_into_one(tmp_path):
         assert merged is not None and merged.documents == r.doc_count_all()
         fast = Postings(r)
         slow = Postings(r)
-        slow._merged, slow._files = None, [PostingFile.of(s) for s, _ in r.leaf_readers()]
+        slow.files = None, [PostingFile.of(s) for s, _ in r.leaf_readers()]
         for granularity in GRANULARITIES:
             terms = document_frequencies(r, TEXT_FIELDS[granularity])
             assert terms == _per_segment_frequencies(r, TEXT_FIELDS[granularity])
