@@ -1,9 +1,11 @@
 import json
 import re
+from contextlib import contextmanager
 
 import pytest
 
 from search.request import BadParameter, SearchRequest
+from tests.conftest import write_jsonl
 
 SEED_IDS = {"000_abc709b6f580d3e9", "001_b2fe4df160b6338f", "002_7cfa0be5b48b213f", "003_44e163ab98d69cf3",
             "004_d70c9f24cee2e267"}
@@ -15,6 +17,22 @@ def run(engine, q, **params):
 
 def ids(result):
     return [h.id for h in result.hits]
+
+
+@contextmanager
+def engine_over(tmp_path, records):
+    """An engine over a new index of `records` (dicts as JSON lines give them) in `tmp_path`."""
+    from index.writer import index_articles
+    from search.engine import Engine
+
+    index_articles([write_jsonl(tmp_path / "r.jsonl", records)], tmp_path / "ix", workers=1)
+    with Engine(tmp_path / "ix") as engine:
+        yield engine
+
+
+def filler(sentence):
+    """Eight articles of `sentence` with a year in it: common words, so that idf tells them apart."""
+    return [{"id": f"f{i}", "title": "Tin", "body": sentence.format(year=1900 + i)} for i in range(8)]
 
 
 @pytest.mark.parametrize("q", ["đảng viên", "dang vien", '"đảng viên"', "Đảng Viên", "đảng  viên?"])
@@ -66,83 +84,45 @@ def test_no_suggestion_for_a_query_that_is_spelled_right(engine):
 
 
 def test_exact_diacritics_rank_above_a_folded_match(tmp_path):
-    from index.writer import index_articles
-    from search.engine import Engine
-    from tests.conftest import write_jsonl
-
-    records = write_jsonl(tmp_path / "r.jsonl", [
+    with engine_over(tmp_path, [
         {"id": "collision", "title": "Tin sáng", "body": "Người đang viện dẫn số liệu, đang viện lý do."},
         {"id": "exact", "title": "Tin chiều", "body": "Chi bộ kết nạp đảng viên mới."},
-    ])
-    index_articles([records], tmp_path / "ix", workers=1)
-    with Engine(tmp_path / "ix") as engine:
+    ]) as engine:
         assert ids(run(engine, "dang vien")) == ["exact", "collision"]
 
 
 def test_an_article_with_the_rare_words_beats_one_with_the_common_ones(tmp_path):
-    from index.writer import index_articles
-    from search.engine import Engine
-    from tests.conftest import write_jsonl
-
-    filler = [{"id": f"f{i}", "title": "Tin", "body": f"Năm {1900 + i} có nhiều người chết vì dịch bệnh."}
-              for i in range(8)]
-    records = write_jsonl(tmp_path / "r.jsonl", filler + [
+    with engine_over(tmp_path, filler("Năm {year} có nhiều người chết vì dịch bệnh.") + [
         {"id": "common", "title": "Tin", "body": "Ông chết năm 869, chết năm ấy ở Baghdad; năm nào cũng nhớ."},
         {"id": "rare", "title": "Tin", "body": "Tesla qua đời vào ngày 7 tháng 1 năm 1943."},
-    ])
-    index_articles([records], tmp_path / "ix", workers=1)
-    with Engine(tmp_path / "ix") as engine:
+    ]) as engine:
         assert ids(run(engine, "Tesla chết năm nào?"))[0] == "rare"
 
 
 def test_a_question_finds_the_answer_that_lacks_some_of_its_words(tmp_path):
-    from index.writer import index_articles
-    from search.engine import Engine
-    from tests.conftest import write_jsonl
-
-    filler = [{"id": f"f{i}", "title": "Tin", "body": f"Năm {1900 + i} có nhiều người chết vì dịch bệnh."}
-              for i in range(8)]
-    records = write_jsonl(tmp_path / "r.jsonl", filler + [
+    with engine_over(tmp_path, filler("Năm {year} có nhiều người chết vì dịch bệnh.") + [
         {"id": "chance", "title": "Tin", "body": "Năm nào cũng có người chết vào mùa lũ; Nikola nói xe Tesla "
                                                   "mới vào thị trường năm nay."},
         {"id": "answer", "title": "Tin", "body": "Nikola Tesla qua đời vào ngày 7 tháng 1 năm 1943."},
-    ])
-    index_articles([records], tmp_path / "ix", workers=1)
-    with Engine(tmp_path / "ix") as engine:
+    ]) as engine:
         result = run(engine, "Nikola Tesla chết vào năm nào?")
         assert "answer" in ids(result) and not result.fallback  # every word is not required of a question
         assert set(ids(run(engine, "Tesla chết năm"))) == {"chance"}  # a few keywords are all required
 
 
 def test_a_name_typed_without_marks_counts_as_much_as_a_word_with_them(tmp_path):
-    from index.writer import index_articles
-    from search.engine import Engine
-    from tests.conftest import write_jsonl
-
-    filler = [{"id": f"f{i}", "title": "Tin", "body": f"Năm {1900 + i} có nhiều người ở lại làng."}
-              for i in range(8)]
-    records = write_jsonl(tmp_path / "r.jsonl", filler + [
+    with engine_over(tmp_path, filler("Năm {year} có nhiều người ở lại làng.") + [
         {"id": "verb", "title": "Tin", "body": "Ông ấy chết vào năm 869."},
         {"id": "name", "title": "Tin", "body": "Tesla qua đời năm 1943."},
-    ])
-    index_articles([records], tmp_path / "ix", workers=1)
-    with Engine(tmp_path / "ix") as engine:
+    ]) as engine:
         assert ids(run(engine, "Tesla chết năm nào?"))[0] == "name"
 
 
 def test_a_word_a_question_repeats_counts_once(tmp_path):
-    from index.writer import index_articles
-    from search.engine import Engine
-    from tests.conftest import write_jsonl
-
-    filler = [{"id": f"f{i}", "title": "Tin", "body": f"Năm {1900 + i} có nhiều người ở lại làng."}
-              for i in range(8)]
-    records = write_jsonl(tmp_path / "r.jsonl", filler + [
+    with engine_over(tmp_path, filler("Năm {year} có nhiều người ở lại làng.") + [
         {"id": "repeated", "title": "Tin", "body": "Trận đấu hay nhất mùa."},
         {"id": "answer", "title": "Tin", "body": "Broncos thắng trận 24-10 ở Denver."},
-    ])
-    index_articles([records], tmp_path / "ix", workers=1)
-    with Engine(tmp_path / "ix") as engine:
+    ]) as engine:
         assert ids(run(engine, "Trận đấu nào Broncos thắng trong trận đấu?"))[0] == "answer"
 
 
@@ -197,14 +177,8 @@ def test_snippet_marks_query_words_and_escapes_article_text(engine):
 
 
 def test_a_question_marks_its_telling_words_not_its_function_words(tmp_path):
-    from index.writer import index_articles
-    from search.engine import Engine
-
-    records = tmp_path / "r.jsonl"
-    records.write_text(json.dumps({"id": "a", "title": "Tin", "body": "Các đảng viên của chi bộ đã được khen thưởng."},
-                                  ensure_ascii=False) + "\n", encoding="utf-8")
-    index_articles([records], tmp_path / "ix", workers=1)
-    with Engine(tmp_path / "ix") as engine:
+    article = {"id": "a", "title": "Tin", "body": "Các đảng viên của chi bộ đã được khen thưởng."}
+    with engine_over(tmp_path, [article]) as engine:
         question = run(engine, "các đảng viên của chi bộ đã được khen thưởng chưa?").hits[0].snippet
         keywords = run(engine, "của chi bộ").hits[0].snippet
     assert "<mark>đảng viên</mark>" in question and "<mark>khen thưởng</mark>" in question
@@ -243,15 +217,10 @@ def test_bad_parameters_are_named(params, name):
 
 def test_paging_through_every_hit_returns_each_once(tmp_path):
     """The top 10 must be the first 10 of the top 20: boosted clauses must not prune real hits."""
-    from index.writer import index_articles
-    from search.engine import Engine
-    from tests.conftest import write_jsonl
-
     records = [{"id": f"a{i:03d}", "title": f"Bản tin số {i}",
                 "body": " ".join(["Dịch covid lan rộng."] * (i % 7 + 1) + ["Người dân ở nhà."] * (i % 11))}
                for i in range(150)]
-    index_articles([write_jsonl(tmp_path / "r.jsonl", records)], tmp_path / "ix", workers=1)
-    with Engine(tmp_path / "ix") as engine:
+    with engine_over(tmp_path, records) as engine:
         for q in ("covid", "dịch covid", "dich covid"):
             seen = []
             for page in range(1, 16):
@@ -283,7 +252,6 @@ def test_the_same_search_again_is_answered_alike_and_a_copy(engine):
 def test_a_new_commit_is_searched_afresh(tmp_path):
     from index.writer import index_articles
     from search.engine import Engine
-    from tests.conftest import write_jsonl
 
     index_articles([write_jsonl(tmp_path / "a.jsonl", [{"id": "a", "title": "Mưa lớn", "body": "Mưa lớn ở Huế."}])],
                    tmp_path / "ix", workers=1)
