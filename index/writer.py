@@ -287,8 +287,8 @@ def _prepare_dir(index_dir, rebuild):
         index_dir.mkdir(parents=True, exist_ok=True)
         if not exists(index_dir):
             return whoosh_index.create_in(str(index_dir), make_schema())
-        ix = open_index(index_dir, current=not rebuild)
-        return ix if is_current(ix) else whoosh_index.create_in(str(index_dir), make_schema())
+        ix = open_index(index_dir, current=not rebuild)  # checked current unless it is to be rebuilt
+        return ix if not rebuild or is_current(ix) else whoosh_index.create_in(str(index_dir), make_schema())
     except OSError as e:
         raise IndexUnavailable(f"cannot write the index in {index_dir}: {e.strerror or e}") from None
 
