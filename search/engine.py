@@ -14,20 +14,23 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from index.analysis import WordAnalyzer, terms
 from index.schema import GRANULARITIES, NO_VALUE
 from index.writer import open_index
 from search import filters
 from search.facets import COLUMNS, FacetColumns, facets
 from search.filters import Dates
+from search.matching import Masks
+from search.meaning import Meaning
 from search.postings import Postings, lexicon
 from search.query import parse
-from search.ranking import Ranking, by_date, marked_syllables, top
+from search.ranking import Ranking, by_date, top
 from search.request import SearchRequest
 from search.snippets import Highlighter, highlight, snippet
 from search.vocabulary import Vocabulary
 
-_WORDS = WordAnalyzer()
+NOTHING_TO_FIND = "Truy vấn không có từ nào để tìm."
+LOOSENED = "Không bài nào có các từ đứng liền nhau như đã gõ; đây là các bài có các từ ấy ở chỗ khác."
+FALLBACK = "Không có bài nào chứa tất cả các từ; đây là các bài chứa một phần."
 
 
 @dataclass
@@ -58,6 +61,9 @@ class SearchResult:
     fallback: bool = False  # no article had every word: these have some of them
     suggestion: str = None  # "Có phải bạn muốn tìm"
     filters: dict = field(default_factory=dict)
+    reading: str = None  # the query as read ("đảng viên" for `dang vien`), where that differs from what was typed
+    exact: bool = False  # every reading of what was typed was matched (`exact=1`)
+    alternative: dict = None  # the other search's changed parameters: every reading, or the reading again
 
     @property
     def pages(self):
@@ -264,26 +270,31 @@ class Engine:
                               hits=[], notices=list(parsed.notices))
         if parsed.empty:
             if request.q.strip():
-                result.notices.append("Truy vấn không có từ nào để tìm.")
+                result.notices.append(NOTHING_TO_FIND)
             if allowed is None or request.q.strip():
                 return result
             matched = allowed & commit.postings.live  # browsing by filters alone
             scores = np.zeros(len(matched), dtype=np.float32)
-            units = []
+            highlighter = Highlighter.of([])
         else:
-            reading = commit.vocabulary(reader).reading(parsed.words) if parsed.folded else ()
-            words = terms(_WORDS, parsed.free_text) if parsed.free_text and not parsed.folded else []
-            ranking = Ranking(commit.postings, reader, parsed, words, reading)
+            vocabulary = commit.vocabulary(reader)
+            masks = Masks(commit.postings, reader)
+            meaning = Meaning(parsed, vocabulary, masks, exact=request.exact)
+            if meaning.empty:  # only exclusions
+                result.notices.append(NOTHING_TO_FIND)
+                return result
+            ranking = Ranking(commit.postings, reader, meaning, masks)
             matched = ranking.matches(allowed)
+            if ranking.loosened:
+                result.notices.append(LOOSENED)
             if ranking.fallback:
                 result.fallback = True
-                result.notices.append("Không có bài nào chứa tất cả các từ; đây là các bài chứa một phần.")
-            if ranking.fallback or not matched.any():  # the query found little: maybe a typo or a wrong mark
-                result.suggestion = commit.vocabulary(reader).suggest(parsed)
+                result.notices.append(FALLBACK)
+            if not ranking.fallback:  # a reading of words no article holds together says nothing
+                self._readings(result, meaning, vocabulary, masks)
+            result.suggestion = meaning.suggestion(vocabulary, masks, int(meaning.strict(masks).sum()))
             scores = ranking.scores()
-            units = ranking.units
-        highlighter = Highlighter.for_syllables(marked_syllables(parsed) + [s for u in units if isinstance(u, list)
-                                                                            for f in u for s in f])
+            highlighter = Highlighter.of(meaning.marks(loose=ranking.loosened or ranking.fallback))
         result.total = int(matched.sum())
         first = (request.page - 1) * request.limit
         if first < result.total:
@@ -297,6 +308,27 @@ class Engine:
             result.facets = facets(commit.columns, matched, request)
         result.filters = {k: v for k, v in request.params() if k not in ("q", "page", "limit", "sort")}
         return result
+
+    @staticmethod
+    def _readings(result, meaning, vocabulary, masks):
+        """The reading used and the search that matches every reading instead (or, from that one, the
+        reading again), as web search offers them: «Kết quả cho đảng viên · Tìm chính xác: dang vien»."""
+        result.exact = meaning.exact
+        result.reading = meaning.read_as if not meaning.exact else Meaning(meaning.parsed, vocabulary, masks).read_as
+        if result.reading:
+            result.alternative = {"exact": not meaning.exact}
+
+    def highlighter(self, q, exact=False, loose=False):
+        """What a page marks for the query `q`: the same marks as a search's snippets (`loose`: every
+        syllable alone, as when no article held the words as read)."""
+        parsed = parse(q)
+        if parsed.empty:
+            return Highlighter.of([])
+        searcher = self.searcher()
+        commit = self.commit(searcher)
+        reader = searcher.reader()
+        masks = Masks(commit.postings, reader)
+        return Highlighter.of(Meaning(parsed, commit.vocabulary(reader), masks, exact).marks(loose))
 
     def _hit(self, searcher, docnum, score, highlighter):
         fields = searcher.stored_fields(docnum)

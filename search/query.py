@@ -39,11 +39,23 @@ class ParsedQuery:
     """A query as the searcher uses it. `text` is the cleaned query, shown back to the user."""
 
     text: str
-    words: list = field(default_factory=list)  # free text, as syllables
-    free_text: str = ""  # free text as written, for pyvi
+    pieces: list = field(default_factory=list)  # free text: (each space-separated piece as written, its syllables)
     phrases: list = field(default_factory=list)  # required phrases, each a list of Syllable
     excluded: list = field(default_factory=list)  # excluded words or phrases, each a list of Syllable
+    # {excluded word: (it as written, the free piece typed right after it)}: `-Thủ Đức` may exclude the
+    # compound (see `search.meaning`), which only pyvi or the archive's words tell from `-Thủ` and `Đức`.
+    continued: dict = field(default_factory=dict)
     notices: list = field(default_factory=list)
+
+    @property
+    def words(self):
+        """The free text as syllables."""
+        return [s for _, parts in self.pieces for s in parts]
+
+    @property
+    def free_text(self):
+        """The free text as written, for pyvi."""
+        return " ".join(raw for raw, _ in self.pieces)
 
     @property
     def empty(self):
@@ -85,23 +97,24 @@ def parse(raw):
     else:
         text_for_parts = text
     query = ParsedQuery(text=text, notices=notices)
-    free = []
     negate_next = False
+    just_excluded = None  # (the excluded word just read, as written), which the next free piece may continue
     for m in _PART.finditer(text_for_parts):
         if m["negword"]:
-            negate_next = True
+            negate_next, just_excluded = True, None
             continue
+        parts = syllables(m["phrase"] if m["phrase"] is not None else m["word"])
         if m["phrase"] is not None:
-            parts = syllables(m["phrase"])
             if parts:
                 (query.excluded if m["neg"] else query.phrases).append(parts)
-        else:
-            parts = syllables(m["word"])
-            if negate_next and parts:
-                query.excluded.append(parts)
-            elif parts:
-                query.words.extend(parts)
-                free.append(m["word"])
+            just_excluded = None
+        elif negate_next and parts:
+            query.excluded.append(parts)
+            just_excluded = len(query.excluded) - 1, m["word"]
+        elif parts:
+            if just_excluded is not None:
+                query.continued[just_excluded[0]] = just_excluded[1], len(query.pieces)
+            query.pieces.append((m["word"], parts))
+            just_excluded = None
         negate_next = False
-    query.free_text = " ".join(free)
     return query

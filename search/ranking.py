@@ -1,10 +1,9 @@
-"""From a parsed query to which articles match and how they rank, as array operations.
+"""From a query's meaning to which articles match and how they rank, as array operations.
 
-An article must contain every query syllable (accented ones exactly, ones
-typed without marks in folded form), or for a long query (a question) enough
-of them, and every quoted phrase; a phrase, or an
-abbreviation's long form, is found as its neighbouring syllable pairs. Among
-the matches, scores are sums of BM25F (title and text as one, the title
+An article must hold every word of the query as `search.meaning` reads it (a
+compound where its syllables stand together), or for a long query (a
+question) enough of its syllables, and every quoted phrase. Among the
+matches, scores are sums of BM25F (title and text as one, the title
 weighted, see `search.postings`) of
 - the query's syllables (the robust granularity), those of a compound sharing
   one word's weight,
@@ -18,12 +17,11 @@ and the sum is scaled by the share of the query (by idf) an article holds, so
 one that has every rare word beats one with many common ones.
 """
 
-from dataclasses import replace
-
 import numpy as np
 
 from index.normalize import fold
 from search.abbreviations import expand
+from search.matching import as_written, form_terms, pair_term
 from search.postings import inverse_frequency
 
 # Weights, tuned on XQuAD-vi dev (benchmarks/eval_xquad.py): large boosts drown the
@@ -54,42 +52,6 @@ thì mà để bị ở về theo như hay hoặc không chưa sẽ đang cũng 
 
 
 _FOLDED_QUESTION = frozenset(fold(w) for w in QUESTION_WORDS)
-_FOLDED_FUNCTION = frozenset(fold(w) for w in FUNCTION_WORDS)
-
-
-def marked_syllables(parsed):
-    """The query's syllables worth marking in a snippet. In a long query (a question), its function
-    words ("của", "được", "các") stand in every sentence and say nothing: marked, they bury the
-    words that tell. Quoted phrases are marked whole."""
-    words = parsed.words
-    if len(words) >= LONG_QUERY:
-        words = [s for s in words if s.text not in FUNCTION_WORDS
-                 and (s.accented or s.folded not in _FOLDED_FUNCTION)] or words
-    return words + [s for p in parsed.phrases for s in p]
-
-
-def pair_term(a, b):
-    """Two neighbouring syllables as a pair: accented when both were typed with marks, else folded."""
-    if a.accented and b.accented:
-        return "pairs", f"{a.text} {b.text}"
-    return "folded_pairs", f"{a.folded} {b.folded}"
-
-
-def syllable_term(s):
-    return ("syllables", s.text) if s.accented else ("folded", s.folded)
-
-
-def form_terms(form):
-    """What a sequence of syllables must contain: a syllable alone, or every neighbouring pair
-    (and the syllables typed with marks, exactly)."""
-    if len(form) == 1:
-        return [syllable_term(form[0])]
-    return [pair_term(a, b) for a, b in zip(form, form[1:])] + [("syllables", s.text) for s in form if s.accented]
-
-
-def _as_written(s):
-    """`s` looked up exactly as typed, like a syllable typed with marks."""
-    return s if s.accented else replace(s, accented=True)
 
 
 def _telling(pair):
@@ -97,16 +59,18 @@ def _telling(pair):
 
 
 class Ranking:
-    """One query against one commit: which articles match, and every article's score."""
+    """One query (its `search.meaning.Meaning`) against one commit: which articles match, and every
+    article's score. `masks` is the query's `search.matching.Masks`."""
 
-    def __init__(self, postings, reader, parsed, words=(), reading=()):
-        self.postings, self.reader, self.parsed = postings, reader, parsed
-        self.units = expand(parsed.words)
+    def __init__(self, postings, reader, meaning, masks):
+        self.postings, self.reader, self.meaning, self.masks = postings, reader, meaning, masks
+        self.units = meaning.units
         # In a query typed with marks, a syllable without any is a name, a foreign word or meant bare
         # ("Tesla", "Broncos"): scored as written at full weight, not as any accented reading at a
-        # folded match's lower weight. It still matches any reading (a mark forgotten).
-        self.scored_words = parsed.words if parsed.folded else [_as_written(s) for s in parsed.words]
-        self.scored_units = self.units if parsed.folded else expand(self.scored_words)
+        # folded match's lower weight.
+        self.scored_words = meaning.words if meaning.folded else [as_written(s) for s in meaning.words]
+        self.scored_units = self.units if meaning.folded else expand(self.scored_words)
+        words = meaning.pyvi_words
         self.words = [w for w in words if "_" in w]
         # A compound's syllables share the weight of one word, the weight a word of one syllable has:
         # at full weight each, "thí nghiệm" counted twice as much as the rare name "Dewar" beside it.
@@ -115,61 +79,44 @@ class Ranking:
             parts = word.split("_")
             for part in parts:
                 self._compound_size[part] = min(self._compound_size.get(part, len(parts)), len(parts))
-        self.reading = list(reading)
-        self.fallback = False
+        self.reading = meaning.reading
+        self.loosened = False  # no article had the words as read: these have them apart or in other readings
+        self.fallback = False  # no article had every word: these have some of them
         self._coverage = None
-        self._masks = {}
 
     # matching
 
-    def _has(self, granularity, text):
-        """The articles holding a term, made once per query: matching and coverage both ask (never
-        changed in place)."""
-        key = (granularity, text)
-        if key not in self._masks:
-            self._masks[key] = self.postings.mask(self.reader, granularity, text)
-        return self._masks[key]
-
-    def _form_mask(self, form):
-        mask = None
-        for granularity, text in form_terms(form):
-            found = self._has(granularity, text)
-            mask = found if mask is None else mask & found
-            if not mask.any():
-                break
-        return mask
-
     def _unit_mask(self, unit):
-        if not isinstance(unit, list):
-            return self._form_mask([unit])
-        mask = np.zeros(self.postings.size, dtype=bool)
-        for form in unit:
-            mask |= self._form_mask(form)
-        return mask
+        return self.masks.any_form(unit) if isinstance(unit, list) else self.masks.form([unit])
 
     def matches(self, allowed=None):
-        """The matching articles as a boolean array: every unit (or, for a long query, enough of
-        it), else (the fallback) any of them; quoted phrases always.
+        """The matching articles as a boolean array: every part of the query as read (`search.meaning`),
+        or for a long query enough of it; else (loosened) every syllable anywhere in any reading; else
+        (the fallback) any of them; quoted phrases always, exclusions never.
 
         `allowed` (a boolean array: filters, live articles) bounds the result.
         """
         mask = self.postings.live if allowed is None else allowed & self.postings.live
-        for phrase in self.parsed.phrases:
-            mask = mask & self._form_mask(phrase)
-        if len(self.units) >= LONG_QUERY:
+        for phrase in self.meaning.phrases:
+            mask = mask & self.masks.form(phrase)
+        if self.meaning.question:
             matched = mask & (self.coverage() >= MIN_SHARE)
         else:
-            matched = mask
-            for unit in self.units:
-                matched = matched & self._unit_mask(unit)
+            matched = mask & self.meaning.strict(self.masks)
+            if not matched.any():
+                loose = mask
+                for unit in self.units:
+                    loose = loose & self._unit_mask(unit)
+                matched = loose
+                self.loosened = bool(loose.any())
         if not matched.any() and len(self.units) > 1:
             some = np.zeros(self.postings.size, dtype=bool)
             for unit in self.units:
                 some |= self._unit_mask(unit)
             matched = mask & some
             self.fallback = bool(matched.any())
-        for excluded in self.parsed.excluded:
-            matched &= ~self._form_mask(excluded)
+        for excluded in self.meaning.excluded:
+            matched &= ~self.masks.form(excluded)
         return matched
 
     # scoring
@@ -178,12 +125,12 @@ class Ranking:
         self.postings.add_scores(scores, self.reader, granularity, text, weight)
 
     def _scored(self, unit):
-        if len(self.parsed.words) < 3 or isinstance(unit, list):
+        if len(self.meaning.words) < 3 or isinstance(unit, list):
             return True
         return (unit.text not in QUESTION_WORDS) if unit.accented else (unit.folded not in _FOLDED_QUESTION)
 
     def coverage(self):
-        """The share of the query's distinct syllables (weighted by idf) each article holds."""
+        """The share of the query's distinct syllables and abbreviations (weighted by idf) each article holds."""
         if self._coverage is None:
             self._coverage = self._held()
         return self._coverage
@@ -191,9 +138,10 @@ class Ranking:
     def _held(self):
         held = np.zeros(self.postings.size, dtype=np.float32)
         total = 0.0
-        for granularity, text in dict.fromkeys(syllable_term(u) for u in self.scored_units
-                                               if not isinstance(u, list) and self._scored(u)):
-            mask = self._has(granularity, text)
+        for unit in _distinct(self.scored_units):
+            if not self._scored(unit):
+                continue
+            mask = self._unit_mask(unit)
             weight = inverse_frequency(self.postings.count, int(mask.sum()))
             held += weight * mask
             total += weight
@@ -216,7 +164,7 @@ class Ranking:
                     self._add(scores, granularity, text, share * (FOLDED if granularity == "folded" else 1.0))
             if not isinstance(unit, list) and not unit.accented:
                 self._add(scores, "syllables", unit.text, FOLDED_LITERAL)
-        for phrase in self.parsed.phrases:
+        for phrase in self.meaning.phrases:
             for granularity, text in form_terms(phrase):
                 self._add(scores, granularity, text, 1.0)
         for word in dict.fromkeys(self.words):

@@ -14,7 +14,7 @@ from search.query import clean
 MAX_LIMIT = 100
 MAX_PAGE = 1000
 SORTS = ("relevance", "newest", "oldest")
-PARAMETERS = ("q", "region", "province", "district", "from", "to", "sort", "page", "limit")
+PARAMETERS = ("q", "exact", "region", "province", "district", "from", "to", "sort", "page", "limit")
 
 
 class BadParameter(ValueError):
@@ -75,6 +75,8 @@ def _param(key, value):
         return value.isoformat()
     if key == "sort":
         return None if value == "relevance" else value
+    if key == "exact":
+        return "1" if value else None
     if key in ("page", "limit"):
         return None if value == {"page": 1, "limit": 10}[key] else str(value)
     return value
@@ -83,6 +85,7 @@ def _param(key, value):
 @dataclass(frozen=True)
 class SearchRequest:
     q: str = ""
+    exact: bool = False  # every reading of a query typed without marks, not the likeliest (`search.meaning`)
     region: str = None
     province: str = None
     district: str = None
@@ -103,8 +106,12 @@ class SearchRequest:
         date_to = _date("to", get("to")) if get("to") else None
         if date_from and date_to and date_from > date_to:
             raise BadParameter("to", f"{date_to} is before from={date_from}")
+        exact = get("exact") or "0"
+        if exact not in ("0", "1"):
+            raise BadParameter("exact", f"must be 1 or 0, not {exact!r}")
         return cls(
             q=params.get("q") or "",
+            exact=exact == "1",
             region=get("region"), province=get("province"), district=get("district"),
             date_from=date_from, date_to=date_to, sort=sort,
             page=_number("page", get("page") or 1, 1, MAX_PAGE),

@@ -1,7 +1,8 @@
 """Snippets: the passage of an article where the query's words stand, with them marked.
 
 Built from the stored text with one regular expression per query (no pyvi, no
-re-analysis of the article per hit). The output is HTML in which every piece of article text
+re-analysis of the article per hit). What is marked follows what matched: a
+compound or a phrase where its syllables stand together, a reading's spelling. The output is HTML in which every piece of article text
 is escaped and the only markup is our own `<mark>`.
 """
 
@@ -42,19 +43,19 @@ def _pattern(forms):
 
 @dataclass(frozen=True)
 class Highlighter:
-    """Which syllables of a text to mark: accented query syllables exactly, folded ones by fold."""
+    """Which runs of a text's syllables to mark: each a sequence of query syllables standing side by side
+    (a compound, a phrase) or a syllable alone. A syllable typed with marks (or read as a word with
+    them) matches exactly; one typed without, by fold. `search.meaning` says which sequences a query's are.
+    """
 
-    exact: frozenset
-    folded: frozenset
+    sequences: frozenset  # tuples of search.query.Syllable
 
     @classmethod
-    def for_syllables(cls, syllables):
-        exact = frozenset(s.text for s in syllables if s.accented)
-        folded = frozenset(s.folded for s in syllables if not s.accented)
-        return cls(exact, folded)
+    def of(cls, sequences):
+        return cls(frozenset(tuple(s) for s in sequences if s))
 
     def __bool__(self):
-        return bool(self.exact or self.folded)
+        return bool(self.sequences)
 
     @cached_property
     def _candidates(self):
@@ -63,20 +64,47 @@ class Highlighter:
         One regular expression over the text finds the few places worth a
         look, rather than normalizing each of an article's thousands of syllables.
         """
-        forms = {folded_term(t) for t in self.exact} | self.folded
+        forms = {s.folded for sequence in self.sequences for s in sequence}
         return _pattern(tuple(sorted(forms, key=lambda f: (-len(f), f))))
 
+    @cached_property
+    def _starting(self):
+        """{folded first syllable: the sequences starting with it, longest first}."""
+        found = {}
+        for sequence in sorted(self.sequences, key=lambda q: (-len(q), [s.text for s in q])):
+            found.setdefault(sequence[0].folded, []).append(sequence)
+        return found
+
     def matches(self, text):
-        """(start, end, term) of each syllable of `text` to mark."""
-        found = []
+        """(start, end, what was found) of each run of `text` to mark."""
         if not self:
-            return found
+            return []
+        hits = []
         for m in self._candidates.finditer(text):
             form = canonical_term(m.group())
-            folded = folded_term(form)
-            if form in self.exact or folded in self.folded:
-                found.append((m.start(), m.end(), folded))
+            hits.append((m.start(), m.end(), form, folded_term(form)))
+        found = []
+        i = 0
+        while i < len(hits):
+            for sequence in self._starting.get(hits[i][3], ()):
+                end = i + len(sequence)
+                if end <= len(hits) and all(_fits(s, hit) for s, hit in zip(sequence, hits[i:end])) and all(
+                        _beside(text, a[1], b[0]) for a, b in zip(hits[i:end], hits[i + 1:end])):
+                    found.append((hits[i][0], hits[end - 1][1], " ".join(s.folded for s in sequence)))
+                    i = end
+                    break
+            else:
+                i += 1
         return found
+
+
+def _fits(syllable, hit):
+    return hit[2] == syllable.text if syllable.accented else hit[3] == syllable.folded
+
+
+def _beside(text, end, start):
+    """Whether two syllables stand side by side: nothing but a space or a hyphen between them."""
+    return text[end:start].strip() in ("", "-")
 
 
 def mark(text, spans):

@@ -1,9 +1,21 @@
+from dataclasses import replace
+
 from search.query import parse
 from search.snippets import Highlighter, highlight, snippet
 
 
-def marked(query, text):
-    return highlight(text, Highlighter.for_syllables(parse(query).all_syllables()))
+def syllables(query):
+    """Each syllable of `query` marked alone, wherever it stands."""
+    return Highlighter.of([(s,) for s in parse(query).words])
+
+
+def marked(query, text, highlighter=None):
+    return highlight(text, highlighter or syllables(query))
+
+
+def together(query):
+    """The syllables of `query` marked only where they stand side by side (a compound, a phrase)."""
+    return Highlighter.of([tuple(parse(query).words)])
 
 
 def test_a_query_with_marks_highlights_only_that_spelling():
@@ -30,11 +42,35 @@ def test_abbreviation_dot_stays_outside_the_mark():
 
 def test_snippet_opens_where_the_query_words_stand_together():
     text = "Mở đầu không liên quan. " * 40 + "Chi bộ kết nạp đảng viên mới ở Thủ Đức. " + "Đoạn cuối. " * 40
-    html = snippet(text, Highlighter.for_syllables(parse("đảng viên thủ đức").all_syllables()))
+    html = snippet(text, syllables("đảng viên thủ đức"))
     assert html.startswith("… ") and "<mark>đảng viên</mark>" in html and "<mark>Thủ Đức</mark>" in html
     assert len(html) < 400
 
 
 def test_snippet_escapes_the_text_around_marks():
-    html = snippet("<b>đảng viên</b> & <script>", Highlighter.for_syllables(parse("đảng").all_syllables()))
+    html = snippet("<b>đảng viên</b> & <script>", syllables("đảng"))
     assert html == "&lt;b&gt;<mark>đảng</mark> viên&lt;/b&gt; &amp; &lt;script&gt;"
+
+
+def test_a_compound_is_marked_where_its_syllables_stand_together_only():
+    text = "Đảng bộ kết nạp đảng viên; viên chức dự."
+    assert marked("", text, together("đảng viên")) == "Đảng bộ kết nạp <mark>đảng viên</mark>; viên chức dự."
+
+
+def test_a_compound_split_by_punctuation_is_not_marked():
+    assert marked("", "Tai nạn. Nạn nhân, tai họa", together("tai nạn")) == "Tai nạn. Nạn nhân, tai họa".replace(
+        "Tai nạn", "<mark>Tai nạn</mark>")
+    assert marked("", "tai, nạn", together("tai nạn")) == "tai, nạn"
+
+
+def test_a_phrase_snippet_opens_where_the_phrase_stands():
+    text = ("Bảo hiểm y tế và các vấn đề xã hội khác. " * 30 + "Quỹ bảo hiểm xã hội tăng thu. "
+            + "Hội nghị bàn về bảo hiểm. " * 30)
+    html = snippet(text, together("bảo hiểm xã hội"))
+    assert "<mark>bảo hiểm xã hội</mark>" in html
+    assert html.count("<mark>") == 1  # lone "bảo hiểm", "xã hội" and "hội" stay unmarked
+
+
+def test_a_syllable_typed_bare_as_written_marks_that_spelling_only():
+    tai = Highlighter.of([(replace(parse("tai").words[0], accented=True), parse("nạn").words[0])])
+    assert marked("", "tai nạn, tài nạn, tại nạn", tai) == "<mark>tai nạn</mark>, tài nạn, tại nạn"

@@ -22,7 +22,7 @@ from index.writer import IndexUnavailable, default_index_dir
 from search.facets import UNKNOWN
 from search.query import parse
 from search.request import PARAMETERS, BadParameter, SearchRequest
-from search.snippets import Highlighter, highlight
+from search.snippets import highlight
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -365,7 +365,11 @@ def _register_routes(app, holder):
             abort(404)
         q = request.args.get("q", "")
         parsed = parse(q)
-        highlighter = Highlighter.for_syllables(parsed.words + [s for p in parsed.phrases for s in p])
+        exact = request.args.get("exact") == "1"
+        text = "\n".join(filter(None, (fields.get("title"), fields.get("lead"), fields.get("body"))))
+        highlighter = engine.highlighter(q, exact)  # the search's own marks, loosened as its match was
+        if not highlighter.matches(text):
+            highlighter = engine.highlighter(q, exact, loose=True)
         marked = lambda text: trusted(highlight(text, highlighter))  # noqa: E731
         back_params = _params()
         try:
@@ -374,9 +378,7 @@ def _register_routes(app, holder):
             back = "?" + urlencode({"q": q})
         locality = fields.get("locality")
         return render_template(
-            "article.html", a=fields, q=parsed.text, marked_count=len(highlighter.matches(
-                "\n".join(filter(None, (fields.get("title"), fields.get("lead"), fields.get("body")))))
-            ) if highlighter else 0,
+            "article.html", a=fields, q=parsed.text, marked_count=len(highlighter.matches(text)),
             title_html=marked(fields.get("title") or "Bài không có tiêu đề"),
             lead_html=marked(fields["lead"]) if fields.get("lead") else None,
             body_html=[marked(p) for p in paragraphs(fields.get("body"))],

@@ -1,0 +1,70 @@
+"""The terms a sequence of query syllables is looked up as, and the articles holding them.
+
+A syllable typed with marks (or read as the reader meant it) is looked up
+exactly; one typed without marks, in folded form (every reading). A sequence
+of syllables, a compound or a phrase, is found as its neighbouring pairs:
+the index holds pairs rather than positions (`index.schema`).
+"""
+
+from dataclasses import replace
+
+import numpy as np
+
+
+def as_written(s):
+    """`s` looked up exactly as typed, like a syllable typed with marks ("tai", "Tesla")."""
+    return s if s.accented else replace(s, accented=True)
+
+
+def pair_term(a, b):
+    """Two neighbouring syllables as a pair: accented when both were typed with marks, else folded."""
+    if a.accented and b.accented:
+        return "pairs", f"{a.text} {b.text}"
+    return "folded_pairs", f"{a.folded} {b.folded}"
+
+
+def syllable_term(s):
+    return ("syllables", s.text) if s.accented else ("folded", s.folded)
+
+
+def form_terms(form):
+    """What a sequence of syllables must contain: a syllable alone, or every neighbouring pair
+    (and the syllables typed with marks, exactly)."""
+    if len(form) == 1:
+        return [syllable_term(form[0])]
+    return [pair_term(a, b) for a, b in zip(form, form[1:])] + [("syllables", s.text) for s in form if s.accented]
+
+
+class Masks:
+    """The articles holding each term of one query, as boolean arrays made once: the reading of the
+    query, its match and its coverage all ask (never changed in place)."""
+
+    def __init__(self, postings, reader):
+        self.postings, self.reader = postings, reader
+        self._masks = {}
+
+    def term(self, granularity, text):
+        key = (granularity, text)
+        if key not in self._masks:
+            self._masks[key] = self.postings.mask(self.reader, granularity, text)
+        return self._masks[key]
+
+    def form(self, form):
+        """The articles holding a sequence of syllables (`form_terms`)."""
+        mask = None
+        for granularity, text in form_terms(form):
+            found = self.term(granularity, text)
+            mask = found if mask is None else mask & found
+            if not mask.any():
+                break
+        return mask
+
+    def any_form(self, forms):
+        """The articles holding any of `forms`."""
+        mask = np.zeros(self.postings.size, dtype=bool)
+        for form in forms:
+            mask |= self.form(form)
+        return mask
+
+    def count(self, form):
+        return int((self.form(form) & self.postings.live).sum())

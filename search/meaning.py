@@ -1,0 +1,267 @@
+"""What a keyword query means: its words found as words, each read as the reader most likely meant it.
+
+Decided once per query and used alike for the match set (so for the total and
+every facet count), the ranking's reading of a query typed without marks, the
+snippet marks and the "did you mean" suggestion:
+
+- a compound (pyvi's segmentation of the query, or a word the archive knows)
+  matches where its syllables stand together, not anywhere apart; single
+  syllables stay syllables;
+- a query typed without marks is read as its most likely accented reading, from
+  the archive's own words and pairs, with the readings nearly as likely; the
+  reader may ask for every reading instead (`exact`, «Tìm chính xác»);
+- in a query typed with marks, a syllable typed bare keeps its own spelling where
+  the archive has it so beside its neighbours ("tai nạn", "cao tốc"), else it
+  is read ("dai đồng" -> "đại đồng");
+- `-Thủ Đức` excludes the compound, not "Thủ" alone.
+
+A question (a long query) is matched by how much of it an article holds
+(`search.ranking`); its words are read only for scoring, from the archive's
+word frequencies, which costs no lookups.
+"""
+
+from dataclasses import dataclass
+from itertools import product
+
+from index.analysis import WordAnalyzer, terms
+from index.normalize import fold
+from search.abbreviations import expand
+from search.matching import as_written
+from search.query import Syllable, parse
+from search.ranking import FUNCTION_WORDS, LONG_QUERY
+from search.vocabulary import LONGEST_WORD
+
+NEARLY = 0.5  # a reading held by this share of the articles the likeliest one is in is matched too
+LITERAL_SHARE = 0.1  # ... a bare syllable keeps its own spelling when held by this share of them
+FAR_MORE = 10  # a respelling is offered when it matches this many times the articles the query did
+SUGGEST_UP_TO = 8  # syllables: a longer query is a question, not a typo
+READINGS = 6  # readings of a compound worth counting, the likeliest first
+
+_WORDS = WordAnalyzer()
+_FOLDED_FUNCTION = frozenset(fold(w) for w in FUNCTION_WORDS)
+
+
+def _syllable(text):
+    return Syllable(text, fold(text), True)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A word of the query as it must match: any of its `forms` (tuples of Syllable), each a syllable
+    alone or syllables standing together. An abbreviation's forms are all its long and short forms."""
+
+    typed: tuple
+    forms: tuple
+    abbreviation: bool = False
+
+    @property
+    def read(self):
+        """Whether syllables typed without marks were read as an accented word."""
+        return not self.abbreviation and self.forms != (self.typed,) and not all(s.accented for s in self.typed)
+
+
+class Meaning:
+    """One query read against one commit's vocabulary; `masks` (`search.matching.Masks`) counts readings."""
+
+    def __init__(self, parsed, vocabulary, masks, exact=False):
+        self.parsed, self.exact = parsed, exact
+        pieces, self.excluded = _continue_exclusions(parsed, vocabulary)
+        self.words = [s for _, parts in pieces for s in parts]
+        self.free_text = " ".join(raw for raw, _ in pieces)
+        self.phrases = parsed.phrases
+        every = self.words + [s for p in self.phrases for s in p]
+        self.folded = bool(every) and not any(s.accented for s in every)
+        self.units = expand(self.words)
+        self.question = len(self.units) >= LONG_QUERY
+        self.pyvi_words = terms(_WORDS, self.free_text) if self.free_text and not self.folded else []
+        self._vocabulary = vocabulary
+        self.parts = self._parts(vocabulary, masks)
+
+    @property
+    def empty(self):
+        return not (self.words or self.phrases)
+
+    # reading
+
+    def _parts(self, vocabulary, masks):
+        parts = []
+        sizes = _pyvi_sizes(self.pyvi_words, self.words)
+        at = 0
+        run = []  # syllable units in a row, between abbreviations
+        for unit in self.units + [None]:
+            if isinstance(unit, Syllable):
+                run.append(unit)
+                continue
+            for group in _groups(run, sizes[at:at + len(run)], vocabulary):
+                parts.append(Part(group, self._forms(group, vocabulary, masks)))
+            at += len(run)
+            run = []
+            if unit is not None:
+                parts.append(Part(tuple(unit[0]), tuple(tuple(form) for form in unit), abbreviation=True))
+                at += _typed_length(unit, self.words, at)
+        return parts
+
+    def _forms(self, typed, vocabulary, masks):
+        """The forms a group of typed syllables matches as: as typed, its likeliest readings, or as written."""
+        if self.exact or all(s.accented for s in typed):
+            return (typed,)
+        if self.question:
+            return (_likeliest(typed, vocabulary),)
+        literal = tuple(as_written(s) for s in typed)
+        if len(typed) == 1:
+            counts = {(_syllable(r),): df for r, df in vocabulary.readings(typed[0])}
+            counts.setdefault(literal, vocabulary.frequency(literal[0].text))
+        else:
+            candidates = [tuple(_syllable(t) for t in w) for w in vocabulary.words_like(typed)[:READINGS]]
+            if not candidates:
+                choices = [[s] if s.accented else [_syllable(r) for r, _ in vocabulary.readings(s)[:3]] for s in typed]
+                candidates = [tuple(c) for c in product(*choices)][:READINGS ** 2]
+            counts = {form: masks.count(form) for form in candidates + [literal]}
+        best = max(counts.values())
+        if not self.folded and counts[literal] and counts[literal] >= LITERAL_SHARE * best:
+            return (literal,)
+        if not best:
+            return (typed,)
+        return tuple(form for form, n in sorted(counts.items(), key=lambda item: -item[1]) if n >= NEARLY * best)
+
+    @property
+    def reading(self):
+        """The likeliest accented form of each free syllable of a query typed without marks, in order: what
+        ranks first, even where every reading matches (`exact`)."""
+        if not self.folded:
+            return []
+        return [s.text for part in self.parts for s in (
+            part.forms[0] if part.read else _likeliest(part.typed, self._vocabulary))]
+
+    @property
+    def read_as(self):
+        """The query as read, when a syllable typed without marks was read as another spelling; else None."""
+        if self.exact or self.question or not any(part.read for part in self.parts):
+            return None
+        return " ".join(s.text for part in self.parts for s in (part.forms[0] if part.read else part.typed))
+
+    # matching and marking
+
+    def strict(self, masks):
+        """The articles holding every part (one of its forms) and every phrase, before exclusions."""
+        mask = masks.postings.live
+        for phrase in self.phrases:
+            mask = mask & masks.form(phrase)
+        for part in self.parts:
+            mask = mask & masks.any_form(part.forms)
+            if not mask.any():
+                break
+        return mask
+
+    def marks(self, loose=False):
+        """The sequences of syllables a snippet marks: each part's forms (a compound where it stands
+        together), or for a question or a loose match every syllable alone; quoted phrases whole.
+
+        In a question, its function words ("của", "được", "các") stand in every sentence and say
+        nothing: marked, they bury the words that tell.
+        """
+        if self.question or loose:
+            words = self.words
+            if self.question:
+                words = [s for s in words if s.text not in FUNCTION_WORDS
+                         and (s.accented or s.folded not in _FOLDED_FUNCTION)] or words
+            sequences = [(s,) for s in words]
+            sequences += [form for unit in self.units if isinstance(unit, list) for form in map(tuple, unit)]
+        else:
+            sequences = [form for part in self.parts for form in part.forms]
+        return sequences + [tuple(p) for p in self.phrases]
+
+    def suggestion(self, vocabulary, masks, matched):
+        """"Có phải bạn muốn tìm": the query respelled with the archive's words, when that finds far more
+        than the `matched` articles the typed words did (a typo, a wrong or missing mark), else None.
+
+        Unknown syllables are mended on their folded letters, and the query read again as if typed
+        without marks, so a wrong mark is put right by the words around it ("Thủ Đúc" -> "thủ đức").
+        Syllables typed with a known mark stay unless a whole known word covers them.
+        """
+        words = self.words
+        if not words or len(words) > SUGGEST_UP_TO:
+            return None
+        unknown = not all(vocabulary.knows(s) for s in words)
+        if self.folded and not unknown:  # its reading already answers it ("dang vien")
+            return None
+        letters = [Syllable(f, f, False) for f in (vocabulary.nearest(s.folded) for s in words)]
+        respelled = []
+        for group in _groups(letters, [1] * len(letters), vocabulary):
+            likeliest = _likeliest(group, vocabulary)
+            for typed, read in zip(words[len(respelled):], likeliest):
+                keep = typed.accented and vocabulary.knows(typed) and len(group) == 1
+                respelled.append(typed.text if keep else read.text)
+        if respelled == [s.text for s in words]:
+            return None
+        text = " ".join(respelled)
+        found = int(Meaning(parse(text), vocabulary, masks).strict(masks).sum())
+        return text if found and found >= FAR_MORE * matched else None
+
+
+def _likeliest(typed, vocabulary):
+    """The likeliest reading of a group by the archive's word and syllable frequencies alone."""
+    if len(typed) > 1:
+        words = vocabulary.words_like(typed)
+        if words:
+            return tuple(_syllable(t) for t in words[0])
+    return tuple(s if s.accented else _syllable(next(iter(vocabulary.readings(s)), (s.text,))[0]) for s in typed)
+
+
+def _groups(run, sizes, vocabulary):
+    """A run of syllables cut into words: pyvi's (`sizes`), and among its single syllables the longest
+    words the archive knows ("thủ đức" typed in lower case, which pyvi leaves apart)."""
+    groups = []
+    i = 0
+    while i < len(run):
+        size = min(sizes[i] or 1, len(run) - i)
+        if size == 1:
+            singles = i + 1
+            while singles < len(run) and singles - i < LONGEST_WORD and sizes[singles] == 1:
+                singles += 1
+            size = next((n for n in range(singles - i, 1, -1) if vocabulary.words_like(run[i:i + n])), 1)
+        groups.append(tuple(run[i:i + size]))
+        i += size
+    return groups
+
+
+def _pyvi_sizes(pyvi_words, words):
+    """How many syllables each of `words` begins a pyvi word of (0 inside one), or 1 for each where pyvi's
+    pieces do not line up with the query's syllables (punctuation glued to a word)."""
+    sizes = []
+    for word in pyvi_words:
+        parts = word.split("_")
+        sizes += [len(parts)] + [0] * (len(parts) - 1)
+    flat = [p for word in pyvi_words for p in word.split("_")]
+    return sizes if flat == [s.text for s in words] else [1] * len(words)
+
+
+def _typed_length(unit, words, at):
+    """How many typed syllables an abbreviation unit stands for: the length of its form typed at `at`."""
+    for form in sorted(unit, key=len, reverse=True):
+        if len(form) <= len(words) - at and all(
+                (w.text == f.text) if w.accented else (w.folded == f.folded) for w, f in zip(words[at:], form)):
+            return len(form)
+    return 1
+
+
+def _continue_exclusions(parsed, vocabulary):
+    """(the free pieces left, the excluded sequences): an excluded word takes the pieces typed after it
+    that make one word with it, for pyvi or the archive (`-Thủ Đức`, `-mạnh mẽ`)."""
+    excluded = [list(e) for e in parsed.excluded]
+    taken = set()
+    for e, (written, first) in parsed.continued.items():
+        following = []
+        for piece in parsed.pieces[first:]:
+            if len(excluded[e]) + sum(len(parts) for _, parts in following) + len(piece[1]) > LONGEST_WORD:
+                break
+            following.append(piece)
+        for n in range(len(following), 0, -1):
+            joined = excluded[e] + [s for _, parts in following[:n] for s in parts]
+            text = " ".join([written] + [raw for raw, _ in following[:n]])
+            if vocabulary.words_like(joined) or len(terms(_WORDS, text)) == 1:
+                excluded[e] = joined
+                taken.update(range(first, first + n))
+                break
+    return [piece for i, piece in enumerate(parsed.pieces) if i not in taken], excluded
+
