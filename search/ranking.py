@@ -22,7 +22,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from index.normalize import fold
+from index.analysis.normalize import fold
 from search.abbreviations import expand
 from search.postings import inverse_frequency
 

@@ -5,8 +5,8 @@ pyvi's `ViUtils.add_accents` turns "dang vien" into "Đang viên" and "ha noi"
 into "Hà nói", while an archive about party work knows "đảng viên" best.
 """
 
-from index.normalize import fold
-from index.schema import TEXT_FIELDS, TITLE_FIELDS
+from index.analysis.normalize import fold
+from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
 from search.query import Syllable
 
 LONGEST_WORD = 4  # syllables
@@ -27,7 +27,7 @@ def _best_by_fold(frequencies, fieldnames):
 class Vocabulary:
     """Read from one commit of the index, then shared by every thread (it keeps no reader).
 
-    `frequencies` is a reader's `search.postings.lexicon`: each field is read once.
+    `frequencies` is a reader's `search.postings.frequencies_by_field`: each field is read once.
     """
 
     def __init__(self, frequencies):
