@@ -17,7 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import data_dir, percentile  # noqa: E402
-from index.writer import exists, index_articles  # noqa: E402
+from index.store.directory import exists  # noqa: E402
+from index.writer import index_articles  # noqa: E402
 from search.engine import Engine  # noqa: E402
 from search.request import SearchRequest  # noqa: E402
 

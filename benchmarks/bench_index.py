@@ -12,7 +12,7 @@ corpus (or on every article with --baseline-sample 0).
 
 Also: identity on sampled articles, or every one with --identity all:
 segmentation (`segmenter.words` rendered as pyvi prints it against
-`ViTokenizer.tokenize`) and terms (the lexicon's arrays, which indexing
+`ViTokenizer.tokenize`) and terms (the term numbers' arrays, which indexing
 writes, against its string path); and with --profile N where the time goes
 when indexing N articles in one process.
 
@@ -235,14 +235,14 @@ def input_file(docs, limit):
 
 def load_articles(path):
     """The Article objects exactly as the indexer reads them (NFC, stripped, sapo as lead)."""
-    from index import articles
+    from index.sources import articles
 
     return [a for a in articles.read([path]) if isinstance(a, articles.Article)]
 
 
 def fresh_dir(path):
     """Empty `path` for a fresh index; refuses to delete anything that is not an old index."""
-    from index.writer import exists
+    from index.store.directory import exists
 
     path = Path(path)
     if path.exists():
@@ -271,7 +271,7 @@ def run_ours(path, index_dir, workers):
 
 def run_baseline(articles_, sample, seed):
     """pyvi alone in this process: seconds for `sample` articles (all when sample is 0), and the count."""
-    from index.segmenter import pyvi
+    from index.analysis.segmenter import pyvi
 
     tokenizer = pyvi()
     chosen = articles_ if not sample or sample >= len(articles_) else random.Random(seed).sample(articles_, sample)
@@ -290,14 +290,14 @@ def check_identity(articles_, n, seed):
     articles (all when n is None).
 
     Segmentation: `segmenter.words` rendered as pyvi prints it, against pyvi's own `tokenize`.
-    Terms: the lexicon's array path (what indexing writes), against its string path
-    (`segmenter.words` and `analysis.index_terms`, tested against the analyzers).
+    Terms: the term numbers' array path (what indexing writes), against its string path
+    (`segmenter.words` and `analyzers.index_terms`, tested against the analyzers).
     """
-    from index import lexicon, segmenter
-    from index.normalize import nfc
+    from index.analysis import segmenter, term_numbers
+    from index.analysis.normalize import nfc
 
     tokenizer = segmenter.pyvi()
-    lex = lexicon.Lexicon()
+    lex = term_numbers.TermNumbers()
     chosen = articles_ if n is None or n >= len(articles_) else random.Random(seed + 1).sample(articles_, n)
     checked, bad, bad_terms, examples = 0, 0, 0, []
     for a in chosen:
@@ -321,8 +321,8 @@ def profile(articles_path, n, seed, with_cprofile=True):
 
     Stages are timed directly in CPU seconds of this thread (no profiler overhead; other
     processes on the machine do not count): reading; pyvi's CRF labels
-    (`index.crf`); the rest of segmenting and the terms of every granularity
-    (`index.lexicon`); locality; adding each article to a segment
+    (`index.analysis.crf`); the rest of segmenting and the terms of every granularity
+    (`index.analysis.term_numbers`); locality; adding each article to a segment
     (`builder.SegmentBuilder.add`: stored fields, columns, postings appended);
     writing the segment (`finish`: postings grouped by term). A worker process
     runs all of these for its share of the articles. Then a cProfile run of
@@ -330,9 +330,10 @@ def profile(articles_path, n, seed, with_cprofile=True):
     """
     from whoosh import index as whoosh_index
 
-    from index import builder, lexicon, segmenter
-    from index.locality import extract_locality
-    from index.schema import make_schema
+    from index.analysis import segmenter, term_numbers
+    from index.locality.extraction import extract_locality
+    from index.store import builder
+    from index.store.schema import make_schema
     from index.writer import ANALYSED_TOGETHER, Analysed, document, index_articles
 
     with open(articles_path, encoding="utf-8") as f:
@@ -358,13 +359,13 @@ def profile(articles_path, n, seed, with_cprofile=True):
         t["crf"] += clock() - s0
         return found
 
-    crf_model.tag_many = timed_tag_many  # as the lexicon calls it
+    crf_model.tag_many = timed_tag_many  # as the term numbers call it
     analysed = []
     try:
         for first in range(0, len(sample), ANALYSED_TOGETHER):  # as index.writer analyses them
             chunk = sample[first:first + ANALYSED_TOGETHER]
             s0 = clock()
-            terms = lexicon.lexicon().terms_many([text for a in chunk for text in (a.title, a.text)])
+            terms = term_numbers.term_numbers().terms_many([text for a in chunk for text in (a.title, a.text)])
             s1 = clock()
             localities = [extract_locality(a.title, a.lead, a.body, a.source) for a in chunk]
             t["locality"] += clock() - s1
@@ -388,8 +389,8 @@ def profile(articles_path, n, seed, with_cprofile=True):
 
     stages = [
         ("reading (JSON, NFC, content hash)", t["read"]),
-        ("CRF labels (index.crf: features' scores, Viterbi)", t["crf"]),
-        ("segmenting and terms besides the CRF (index.lexicon)", t["terms"] - t["crf"]),
+        ("CRF labels (index.analysis.crf: features' scores, Viterbi)", t["crf"]),
+        ("segmenting and terms besides the CRF (index.analysis.term_numbers)", t["terms"] - t["crf"]),
         ("locality extraction", t["locality"]),
         ("segment: add (document fields, stored, columns, postings)", t["add"]),
         ("segment: finish (group postings, write the segment)", t["finish"]),
@@ -442,7 +443,7 @@ def main(argv=None):
     print(f"read {n:,} articles in {read_seconds:.1f} s (JSON, NFC, one process)", flush=True)
 
     # baseline first: pyvi alone in one process
-    from index.segmenter import pyvi
+    from index.analysis.segmenter import pyvi
 
     pyvi()
     base_seconds, base_n, base_cpu = run_baseline(articles_, args.baseline_sample, args.seed)
@@ -510,7 +511,7 @@ def main(argv=None):
             ("index size on disk", mb(size), "", ""),
             ("segmentation identity (ours / pyvi's tokenize)", f"{bad} mismatches / {checked:,} texts"
              + (" (every article)" if want is None else ""), "0", verdict(bad == 0)),
-            ("terms identity (lexicon arrays / strings)", f"{bad_terms} mismatches / {checked:,} texts", "0",
+            ("terms identity (term number arrays / strings)", f"{bad_terms} mismatches / {checked:,} texts", "0",
              verdict(bad_terms == 0)),
         ]
         body = stamp() + f"- command: `python benchmarks/bench_index.py {' '.join(argv or sys.argv[1:])}`\n\n"

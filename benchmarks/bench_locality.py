@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index import gazetteer  # noqa: E402
-from index.locality import extract_locality  # noqa: E402
-from index.normalize import canonical  # noqa: E402
+from index.analysis.normalize import canonical  # noqa: E402
+from index.locality import gazetteer  # noqa: E402
+from index.locality.extraction import extract_locality  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "locality"
 

@@ -51,7 +51,7 @@ def _titles(docs):
 
 def _title_words(title):
     """pyvi's words of a title that are words (letters), as a person would type them."""
-    from index import segmenter
+    from index.analysis import segmenter
 
     prepared = segmenter.prepare(title)
     out = []
@@ -67,7 +67,7 @@ def _title_words(title):
 def make_queries(docs=BAOMOI, xquad=XQUAD, seed=SEED, questions=70, titles=50, singles=40, pairs=40,
                  folded_share=0.25):
     """[(kind, query)], deterministic for a given seed and data."""
-    from index.normalize import fold
+    from index.analysis.normalize import fold
 
     rng = random.Random(seed)
     with open(xquad, encoding="utf-8") as f:

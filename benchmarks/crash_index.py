@@ -33,8 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index.articles import Article, read  # noqa: E402
-from index.writer import BATCH, known_hashes, open_index  # noqa: E402
+from index.sources.articles import Article, read  # noqa: E402
+from index.store.directory import known_hashes, open_index  # noqa: E402
+from index.writer import BATCH  # noqa: E402
 
 SYLLABLES = ("nhà nước đảng viên hội đồng nhân dân tỉnh thành phố kinh tế phát triển nông dân lúa gạo biển đảo "
              "giáo dục y tế giao thông thời tiết bóng đá văn hóa du lịch công an xã huyện quận").split()

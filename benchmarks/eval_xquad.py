@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from benchmarks.common import OUT, Stopwatch, data_dir, percentile, ranking_metrics, read_jsonl, read_qrels  # noqa: E402
 
-from index.articles import FieldMap  # noqa: E402
-from index.normalize import fold  # noqa: E402
+from index.analysis.normalize import fold  # noqa: E402
+from index.sources.articles import FieldMap  # noqa: E402
 from index.writer import index_articles  # noqa: E402
 from search.engine import Engine  # noqa: E402
 from search.request import SearchRequest  # noqa: E402

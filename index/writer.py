@@ -4,7 +4,7 @@
   any analysis, a changed one is replaced in place.
 - Each batch of changed articles is split between worker processes (fork, so
   pyvi's model is loaded once), and each worker segments its share and writes
-  it as a new Whoosh segment of its own (`index.builder`): both cores analyse
+  it as a new Whoosh segment of its own (`index.store.builder`): both cores analyse
   and write. This process holds the index lock meanwhile, deletes replaced
   articles and commits the new segments.
 - Work is committed in batches: a crash loses at most the batch under way and
@@ -21,28 +21,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import index as whoosh_index
+from index.analysis import segmenter, term_numbers
+from index.sources import articles
+from index.sources.dates import VIETNAM
+from index.store.directory import (AnotherVersion, Committer, IndexUnavailable, build_segment, create, exists,
+                                   known_hashes, open_index)
+from index.store.schema import NO_VALUE, TEXT_FIELDS, TITLE_FIELDS
 
-from index import articles, builder, lexicon, postingfile, segmenter
-from index.dates import VIETNAM
-from index.schema import NO_VALUE, TEXT_FIELDS, TITLE_FIELDS, make_schema
-
-INDEX_ENV = "VNSEARCH_INDEX"
 BATCH = 5000  # articles read per batch, and written per commit
 PARALLEL_FROM = 64  # fewer changed articles than this are analysed in this process
 ANALYSED_TOGETHER = 128  # articles segmented at once (crf.Model.tag_many runs their steps together)
-
-
-def default_index_dir():
-    """`$VNSEARCH_INDEX`, else `$XDG_DATA_HOME/vnsearch/index` (~/.local/share/vnsearch/index)."""
-    if os.environ.get(INDEX_ENV):
-        return Path(os.environ[INDEX_ENV])
-    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(data_home) / "vnsearch" / "index"
-
-
-class IndexUnavailable(Exception):
-    """The index cannot be written or read; the message says which and why."""
 
 
 @dataclass
@@ -69,43 +57,14 @@ class Analysed:
     """An article with what indexing it needs from pyvi and the locality extractor."""
 
     article: articles.Article
-    title_terms: dict  # `index.lexicon.Lexicon.terms` of the title
+    title_terms: dict  # `index.analysis.term_numbers.TermNumbers.terms` of the title
     text_terms: dict
     locality: object
 
 
-def exists(index_dir):
-    return whoosh_index.exists_in(str(index_dir))
-
-
-def open_index(index_dir, current=True):
-    """The index in `index_dir`, or IndexUnavailable saying how to make one.
-
-    With `current`, an index made by another version of vnsearch (other
-    fields, or posting files of another format) is refused too: searching it
-    would quietly miss what it lacks.
-    """
-    if not exists(index_dir):
-        raise IndexUnavailable(f"no index in {index_dir}: run `vnsearch index` first")
-    try:
-        ix = whoosh_index.open_dir(str(index_dir))
-    except Exception as e:  # a damaged or foreign directory
-        raise IndexUnavailable(f"cannot open the index in {index_dir}: {e}") from None
-    if current and not is_current(ix):
-        raise IndexUnavailable(f"the index in {index_dir} was made by another version of vnsearch; "
-                               "run `vnsearch index --rebuild`")
-    return ix
-
-
-def is_current(ix):
-    folder = getattr(ix.storage, "folder", None)
-    return (sorted(ix.schema.names()) == sorted(make_schema().names())
-            and (folder is None or all(postingfile.is_current(folder, s) for s in ix._segments())))
-
-
-def locality_of(article):
+def find_locality(article):
     """The article's locality: as its record gives it, else extracted from its text."""
-    from index.locality import extract_locality, locality_from_record
+    from index.locality.extraction import extract_locality, locality_from_record
 
     locality = locality_from_record(article.locality) if article.locality else None
     if locality is None:
@@ -115,9 +74,9 @@ def locality_of(article):
 
 def analyse(articles_):
     """Segment titles and texts into terms and find the localities: the costly part, run in workers.
-    Articles analysed together segment faster (`lexicon.Lexicon.terms_many`)."""
-    terms = iter(lexicon.lexicon().terms_many([text for a in articles_ for text in (a.title, a.text)]))
-    return [Analysed(a, next(terms), next(terms), locality_of(a)) for a in articles_]
+    Articles analysed together segment faster (`term_numbers.TermNumbers.terms_many`)."""
+    terms = iter(term_numbers.term_numbers().terms_many([text for a in articles_ for text in (a.title, a.text)]))
+    return [Analysed(a, next(terms), next(terms), find_locality(a)) for a in articles_]
 
 
 def document(analysed):
@@ -145,16 +104,6 @@ def document(analysed):
     return fields
 
 
-def known_hashes(ix):
-    """{article id: content hash} of what the index holds, read from columns."""
-    with ix.reader() as reader:
-        if reader.doc_count_all() == 0:
-            return {}
-        ids = reader.column_reader("id")
-        hashes = reader.column_reader("content_hash")
-        return {ids[n]: hashes[n] for n in reader.all_doc_ids()}
-
-
 _done = None  # articles built so far, shared with the workers for the progress bar
 
 
@@ -177,7 +126,7 @@ def _build(task, tick=None):
                 yield item
                 tick()
 
-    return builder.build(whoosh_index.open_dir(index_dir), analysed(), document)
+    return build_segment(index_dir, analysed(), document)
 
 
 def _tick():
@@ -198,97 +147,18 @@ def _shares(todo, n):
     return [share for share in shares if share]
 
 
-class _Writer:
-    """Holds the index lock while segments are built; deletes replaced articles; commits the new segments.
-
-    Commits every BATCH articles written (or once, for a rebuild).
-    """
-
-    def __init__(self, ix, rebuild, lock_timeout):
-        self.ix = ix
-        self.rebuild = rebuild
-        self.lock_timeout = lock_timeout
-        self.writer = None
-        self.segments = []  # built since the last commit
-        self.pending = {}  # id -> (segment, docnum) of what they hold
-
-    def open(self):
-        if self.writer is not None:
-            return
-        failure = None
-        try:
-            self.writer = self.ix.writer(timeout=self.lock_timeout, delay=0.25, compound=builder.COMPOUND)
-        except whoosh_index.LockError:
-            raise IndexUnavailable(f"the index in {self.ix.storage.folder} is locked by another `vnsearch index`; "
-                                   f"waited {self.lock_timeout:g} s (try again when it has finished)") from None
-        except OSError as e:
-            failure = e.strerror or str(e)
-        if failure:
-            # A writer that failed half-way holds the lock until it is collected: free it before reporting.
-            gc.collect()
-            raise OSError(failure)
-
-    def replace(self, article_id):
-        """Delete the copy of `article_id` already written: in a segment built since the last commit, or in the index."""
-        self.open()
-        held = self.pending.pop(article_id, None)
-        if held is not None:
-            held[0].delete_document(held[1])
-        elif not self.rebuild:
-            self.writer.delete_by_term("id", article_id)
-
-    def add(self, built):
-        """Take the (segment, ids) pairs of one batch; commit when BATCH articles wait (never between a batch's
-        segments: a commit deletes the files of segments it does not list)."""
-        for segment, ids in built:
-            if segment is not None:
-                self.segments.append(segment)
-                for docnum, article_id in enumerate(ids):
-                    self.pending[article_id] = (segment, docnum)
-        if not self.rebuild and len(self.pending) >= BATCH:
-            self.commit()
-
-    def commit(self, merge=False):
-        """Commit the segments built since the last commit; `merge`: also merge every segment's posting
-        file into one (the run's last commit)."""
-        if self.writer is None and self.rebuild:
-            self.open()  # a rebuild of nothing still clears the old index
-        if self.writer is None:
-            return
-        writer = self.writer
-        try:
-            # as Whoosh's own commit, with the workers' segments added to the list. Never Whoosh's merge
-            # policy: its merged segment would lose the text postings, which are in posting files.
-            segments = ([] if self.rebuild else list(writer.segments)) + self.segments
-            writer._close_segment()
-            if merge and len(segments) > 1:
-                postingfile.merge_segments(self.ix.storage.folder, segments)
-            writer._commit_toc(segments)
-        except Exception:
-            writer._cleanup_on_error()
-            raise
-        finally:
-            self.writer, self.segments, self.pending = None, [], {}
-        writer._finish()
-
-    def cancel(self):
-        """Drop the uncommitted batch; the last commit stays what readers see."""
-        if self.writer is not None:
-            try:
-                self.writer.cancel()
-            except Exception:  # a commit that failed half-way has already closed the writer
-                pass
-        self.writer, self.segments, self.pending = None, [], {}
-
-
 def _prepare_dir(index_dir, rebuild):
     index_dir = Path(index_dir)
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         if not exists(index_dir):
-            return whoosh_index.create_in(str(index_dir), make_schema())
-        ix = open_index(index_dir, current=not rebuild)  # checked current unless it is to be rebuilt
-        return ix if not rebuild or is_current(ix) else whoosh_index.create_in(str(index_dir), make_schema())
+            return create(index_dir)
+        try:
+            return open_index(index_dir)
+        except AnotherVersion:
+            if rebuild:
+                return create(index_dir)
+            raise
     except OSError as e:
         raise IndexUnavailable(f"cannot write the index in {index_dir}: {e.strerror or e}") from None
 
@@ -304,7 +174,7 @@ def index_articles(paths, index_dir, fields=None, rebuild=False, workers=None, l
     ix = _prepare_dir(index_dir, rebuild)
     known = {} if rebuild else known_hashes(ix)
     summary = Summary()
-    writer = _Writer(ix, rebuild, lock_timeout)
+    writer = Committer(ix, rebuild, lock_timeout, BATCH)
     workers = workers or os.cpu_count() or 1
     pool = _pool(workers) if workers > 1 else None
     seen = set()
@@ -335,7 +205,7 @@ def index_articles(paths, index_dir, fields=None, rebuild=False, workers=None, l
                 progress.advance(len(batch) - len(todo), total)
             if todo:
                 writer.open()  # the lock is held while segments are written
-                writer.add(_built(list(todo.values()), str(ix.storage.folder), pool, workers, progress, total))
+                writer.add(_built(list(todo.values()), writer.folder, pool, workers, progress, total))
         if pool is not None:  # the workers' memory is given back before the merge needs its own
             pool.terminate()
             pool = None

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from index.schema import GRANULARITIES, NO_VALUE
-from index.writer import open_index
+from index.store.directory import open_index
+from index.store.schema import GRANULARITIES, NO_VALUE
 from search import filters
 from search.facets import COLUMNS, FacetColumns, facets
 from search.filters import Dates
 from search.matching import Masks
 from search.meaning import Meaning
-from search.postings import Postings, lexicon
+from search.postings import Postings, frequencies_by_field
 from search.query import parse
 from search.ranking import Ranking, by_date, top
 from search.request import SearchRequest
@@ -78,7 +78,7 @@ class SearchResult:
         return result
 
 
-def locality_of(fields):
+def stored_locality(fields):
     """The locality of a stored article, as the API shows it."""
     province = fields.get("province")
     if not province or province == NO_VALUE:
@@ -172,7 +172,7 @@ class Commit:
                     for granularity in GRANULARITIES:
                         self.postings.lengths(reader, granularity)
                     facets(self.columns, self.postings.live, SearchRequest())  # loads the gazetteer, for labels
-                frequencies = lexicon(reader, self.postings.files)  # the fields both read are read once
+                frequencies = frequencies_by_field(reader, self.postings.files)  # the fields both read are read once
                 self.postings.warm(reader, WARM, frequencies, self._closing)
                 if not self._closing.is_set():
                     self.vocabulary(reader, frequencies)
@@ -186,7 +186,7 @@ class Commit:
     def vocabulary(self, reader, frequencies=None):
         with self._lock:
             if self._vocabulary is None:
-                self._vocabulary = Vocabulary(frequencies or lexicon(reader, self.postings.files))
+                self._vocabulary = Vocabulary(frequencies or frequencies_by_field(reader, self.postings.files))
             return self._vocabulary
 
 
@@ -337,7 +337,7 @@ class Engine:
             id=fields["id"], title=fields.get("title") or "",
             title_html=highlight(fields.get("title") or "", highlighter),
             date=fields.get("published"), source=fields.get("source"), url=fields.get("url"),
-            score=round(score, 4), snippet=snippet(text, highlighter), locality=locality_of(fields),
+            score=round(score, 4), snippet=snippet(text, highlighter), locality=stored_locality(fields),
         )
 
     def article(self, article_id):
@@ -346,7 +346,7 @@ class Engine:
         if fields is None:
             return None
         fields = dict(fields)
-        fields["locality"] = locality_of(fields)
+        fields["locality"] = stored_locality(fields)
         return fields
 
 

@@ -13,9 +13,9 @@ from datetime import date
 
 import numpy as np
 
-from index import gazetteer
-from index.normalize import canonical
-from index.schema import NO_VALUE
+from index.analysis.normalize import canonical
+from index.locality import gazetteer
+from index.store.schema import NO_VALUE
 
 UNKNOWN = "unknown"  # the value of the bucket of articles with no locality
 

@@ -9,8 +9,8 @@ from datetime import datetime, time as day_time
 import numpy as np
 from whoosh.util.times import datetime_to_long
 
-from index import gazetteer
-from index.schema import NO_VALUE
+from index.locality import gazetteer
+from index.store.schema import NO_VALUE
 from search.facets import UNKNOWN, column_values
 from search.request import BadParameter
 

@@ -23,8 +23,8 @@ word frequencies, which costs no lookups.
 from dataclasses import dataclass
 from itertools import product
 
-from index.analysis import WordAnalyzer, terms
-from index.normalize import fold
+from index.analysis.analyzers import WordAnalyzer, terms
+from index.analysis.normalize import fold
 from search.abbreviations import expand
 from search.matching import as_written
 from search.query import Syllable, parse

@@ -7,7 +7,7 @@ arrays (article numbers and BM25 scores) kept in a bounded cache shared by the
 threads, and a query becomes sums and masks over arrays the size of the index.
 
 Segments written by our indexer are read from their posting files
-(`index.postingfile`), two array slices per term. Others are read through
+(`index.store.postingfile`), two array slices per term. Others are read through
 Whoosh, a block at a time below its matcher API (the W3 codec's block data),
 which is why `whoosh3` is pinned below 4.
 """
@@ -22,8 +22,8 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.util.numeric import byte_to_length
 
-from index.postingfile import PostingFile, term_hash
-from index.schema import TEXT_FIELDS, TITLE_FIELDS
+from index.store.postingfile import PostingFile, term_hash
+from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
 
 K1 = 1.2
 B = 0.75
@@ -100,7 +100,7 @@ def document_frequencies(reader, field, files=None):
     return found
 
 
-def lexicon(reader, files=None):
+def frequencies_by_field(reader, files=None):
     """`document_frequencies` of `reader` by field, each field read once for as long as this lives."""
     return lru_cache(maxsize=None)(partial(document_frequencies, reader, files=files))
 
@@ -224,7 +224,7 @@ class Postings:
     def warm(self, reader, counts, frequencies, stop):
         """Read ahead the longest posting lists ({granularity: how many terms}), the ones that cost a
         first query most; within the cache's budget, until the event `stop` is set. `frequencies` is
-        the reader's `lexicon`."""
+        the reader's `frequencies_by_field`."""
         for granularity, count in counts.items():
             found = frequencies(TEXT_FIELDS[granularity])
             for term in heapq.nlargest(count, found, key=found.get):

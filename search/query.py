@@ -10,8 +10,8 @@ syntax is the one people know from web search: words, "quoted phrases",
 import re
 from dataclasses import dataclass, field
 
-from index.analysis import SyllableAnalyzer, terms
-from index.normalize import canonical, fold, has_diacritics, nfc
+from index.analysis.analyzers import SyllableAnalyzer, terms
+from index.analysis.normalize import canonical, fold, has_diacritics, nfc
 
 MAX_QUERY_CHARS = 256
 

@@ -19,7 +19,7 @@ one that has every rare word beats one with many common ones.
 
 import numpy as np
 
-from index.normalize import fold
+from index.analysis.normalize import fold
 from search.abbreviations import expand
 from search.matching import as_written, form_terms, pair_term
 from search.postings import inverse_frequency

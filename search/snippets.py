@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from html import escape
 
-from index.analysis import canonical_term, folded_term
+from index.analysis.analyzers import canonical_term, folded_term
 
 WINDOW = 36  # syllables in a snippet
 LEAD = 6  # syllables shown before the first match

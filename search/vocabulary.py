@@ -1,12 +1,12 @@
 """The index's own vocabulary: the accented words a query's letters may stand for, and spelling suggestions.
 
-Learned from the lexicon of the indexed articles, not from a general model:
+Learned from the document frequencies of the indexed articles, not from a general model:
 pyvi's `ViUtils.add_accents` turns "dang vien" into "Đang viên" and "ha noi"
 into "Hà nói", while an archive about party work knows "đảng viên" best.
 """
 
-from index.normalize import fold
-from index.schema import TEXT_FIELDS, TITLE_FIELDS
+from index.analysis.normalize import fold
+from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
 
 LONGEST_WORD = 4  # syllables
 READINGS = 6  # accented forms of a syllable worth trying, the most frequent first
@@ -29,7 +29,7 @@ def _by_fold(frequencies, fieldnames):
 class Vocabulary:
     """Read from one commit of the index, then shared by every thread (it keeps no reader).
 
-    `frequencies` is a reader's `search.postings.lexicon`: each field is read once.
+    `frequencies` is a reader's `search.postings.frequencies_by_field`: each field is read once.
     """
 
     def __init__(self, frequencies):

@@ -2,9 +2,9 @@ import pickle
 import subprocess
 import sys
 
-from index.analysis import FoldedAnalyzer, FoldedPairAnalyzer, PairAnalyzer, SyllableAnalyzer, WordAnalyzer, terms
-from index.normalize import canonical, fold
-from index.schema import make_schema
+from index.analysis.analyzers import FoldedAnalyzer, FoldedPairAnalyzer, PairAnalyzer, SyllableAnalyzer, WordAnalyzer, terms
+from index.analysis.normalize import canonical, fold
+from index.store.schema import make_schema
 
 TEXT = "Đảng bộ TP. Thủ Đức có 24.317 đảng viên; Thành uỷ giữ gìn hoà bình (21-KL/TW)."
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from index.articles import FieldMap, Problem, read
+from index.sources.articles import FieldMap, Problem, read
 from tests.conftest import SEEDS, write_jsonl
 
 EXPECTED = {

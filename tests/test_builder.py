@@ -5,9 +5,11 @@ The text fields' postings are in the segment's posting file instead (tests/test_
 
 from whoosh import index as whoosh_index
 
-from index import analysis, articles, builder
-from index.analysis import FoldedAnalyzer, FoldedPairAnalyzer, PairAnalyzer, SyllableAnalyzer, WordAnalyzer, terms
-from index.schema import make_schema
+from index.analysis import analyzers
+from index.analysis.analyzers import FoldedAnalyzer, FoldedPairAnalyzer, PairAnalyzer, SyllableAnalyzer, WordAnalyzer, terms
+from index.sources import articles
+from index.store import builder
+from index.store.schema import make_schema
 from index.writer import analyse, document
 from tests.conftest import SEEDS, write_jsonl
 
@@ -112,15 +114,15 @@ def _files(storage, segment):
 
 def test_index_terms_are_the_analyzers_terms():
     for text in TRICKY:
-        from index import segmenter
+        from index.analysis import segmenter
 
-        words, syllables, joins = analysis.index_terms(text, segmenter.words(text))
+        words, syllables, joins = analyzers.index_terms(text, segmenter.words(text))
         assert words == terms(WordAnalyzer(), text)
         assert syllables == terms(SyllableAnalyzer(), text)
-        assert [analysis.folded_term(t) for t in syllables] == terms(FoldedAnalyzer(), text)
+        assert [analyzers.folded_term(t) for t in syllables] == terms(FoldedAnalyzer(), text)
         pairs = [f"{a} {b}" for a, b, joined in zip(syllables, syllables[1:], joins[1:]) if joined]
         assert pairs == terms(PairAnalyzer(), text)
-        assert [analysis.folded_term(p) for p in pairs] == terms(FoldedPairAnalyzer(), text)
+        assert [analyzers.folded_term(p) for p in pairs] == terms(FoldedPairAnalyzer(), text)
 
 
 def test_an_empty_builder_writes_no_segment(tmp_path):

@@ -1,11 +1,11 @@
-"""index.crf: pyvi's CRF evaluated with numpy gives pycrfsuite's labels."""
+"""index.analysis.crf: pyvi's CRF evaluated with numpy gives pycrfsuite's labels."""
 
 import random
 
 import pycrfsuite
 import pytest
 
-from index import crf, segmenter
+from index.analysis import crf, segmenter
 
 ALPHABET = ["hà", "nội", "Hà", "Nội", "HÀ", "NỘI", "thủ", "đức", "Thủ", "Đức", "2017", "12", ",", ".", "đảng", "viên",
             "UBND", "tp", "TP", "hồ", "chí", "minh", "Hồ", "Chí", "Minh", "x", "y"]

@@ -1,4 +1,4 @@
-from index.dates import event_date, find_date, parse_date
+from index.sources.dates import event_date, find_date, parse_date
 
 
 def test_day_first_with_vietnam_time_zone():

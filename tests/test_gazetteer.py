@@ -1,7 +1,7 @@
 import pytest
 
-from index import gazetteer
-from index.gazetteer import (
+from index.locality import gazetteer
+from index.locality.gazetteer import (
     PROVINCE_ALIASES,
     districts_named,
     find_district,

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from index.locality import Locality, extract_locality, locality_from_record
+from index.locality.extraction import Locality, extract_locality, locality_from_record
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 # Lines of a saved page that are not the article: category, date, time.

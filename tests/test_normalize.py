@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from index.normalize import canonical, fold, has_diacritics, new_style, nfc, old_style
+from index.analysis.normalize import canonical, fold, has_diacritics, new_style, nfc, old_style
 
 
 @pytest.mark.parametrize("old, new", [

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 
-from index import builder, postingfile
-from index.postingfile import PostingFile
-from index.schema import GRANULARITIES, TEXT_FIELDS
+from index.store import builder, postingfile
+from index.store.postingfile import PostingFile
+from index.store.schema import GRANULARITIES, TEXT_FIELDS
 from index.writer import analyse
 from search.postings import Postings, document_frequencies, inverse_frequency
 from tests.test_builder import _articles, built_index, reference_index
@@ -182,7 +182,7 @@ def test_a_merged_file_that_no_longer_covers_the_index_is_not_used(tmp_path):
 
 def test_title_and_text_frequencies_are_merged_for_every_article_holding_either(indexes):
     """BM25F's summed frequency, against a plain per-article sum, for every term of title or text."""
-    from index.schema import TITLE_FIELDS
+    from index.store.schema import TITLE_FIELDS
     from search.postings import TITLE_WEIGHT
 
     ours, _ = indexes

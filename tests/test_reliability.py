@@ -26,7 +26,8 @@ from unittest import mock
 import pytest
 from whoosh import index as whoosh_index
 
-from index.writer import IndexUnavailable, index_articles, known_hashes
+from index.store.directory import IndexUnavailable, known_hashes
+from index.writer import index_articles
 from search.request import SearchRequest
 from tests.conftest import ROOT, SEEDS, write_jsonl
 

@@ -131,7 +131,7 @@ def test_an_index_made_by_another_version_asks_for_a_rebuild(tmp_path):
     from whoosh import index as whoosh_index
     from whoosh.fields import ID, TEXT, Schema
 
-    from index.writer import IndexUnavailable
+    from index.store.directory import IndexUnavailable
     from search.engine import Engine
 
     (tmp_path / "ix").mkdir()
@@ -142,8 +142,9 @@ def test_an_index_made_by_another_version_asks_for_a_rebuild(tmp_path):
 
 def test_an_index_with_posting_files_of_another_format_asks_for_a_rebuild(tmp_path):
     """Its terms would be looked up by another hash: found nowhere, with no error."""
-    from index import postingfile
-    from index.writer import IndexUnavailable, index_articles
+    from index.store import postingfile
+    from index.store.directory import IndexUnavailable
+    from index.writer import index_articles
     from search.engine import Engine
     from tests.conftest import SEEDS
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from index import segmenter
-from index.normalize import nfc
+from index.analysis import segmenter
+from index.analysis.normalize import nfc
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
 
@@ -92,7 +92,7 @@ def test_pyvis_model_and_word_lists_are_read_as_pyvi_reads_them():
 
 def test_segmenting_does_not_load_scikit_learn():
     """Its import costs every process (each server worker, each indexing worker) 1.5 s and 80 MB."""
-    code = ("import sys; from index import segmenter; segmenter.load(); segmenter.words('Thủ Đức'); "
+    code = ("import sys; from index.analysis import segmenter; segmenter.load(); segmenter.words('Thủ Đức'); "
             "print(sorted(m for m in ('sklearn', 'scipy', 'sklearn_crfsuite') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent)

@@ -4,7 +4,8 @@ import sys
 import pytest
 from whoosh import index as whoosh_index
 
-from index.writer import IndexUnavailable, index_articles, known_hashes
+from index.store.directory import IndexUnavailable, known_hashes
+from index.writer import index_articles
 from search.postings import document_frequencies
 from tests.conftest import SEEDS, write_jsonl
 
@@ -39,6 +40,25 @@ def test_rebuild_starts_afresh(tmp_path):
     assert summary.indexed == 1
     assert set(known_hashes(whoosh_index.open_dir(str(ix_dir)))) == {"x"}
 
+
+
+def test_an_index_written_before_index_was_split_into_packages_asks_for_a_rebuild(copy_of_seeds_index):
+    """Its table of contents names the analyzers by their old module (`index.analysis`, now a package): it is
+    refused with the rebuild message, not a traceback, and `--rebuild` replaces it."""
+    from search.engine import Engine
+    from search.request import SearchRequest
+
+    for toc in copy_of_seeds_index.glob("*.toc"):
+        old = toc.read_bytes().replace(b"cindex.analysis.analyzers\n", b"cindex.analysis\n")
+        assert old != toc.read_bytes()
+        toc.write_bytes(old)
+    with pytest.raises(IndexUnavailable, match="another version of vnsearch; run `vnsearch index --rebuild`"):
+        Engine(copy_of_seeds_index)
+    with pytest.raises(IndexUnavailable, match="--rebuild"):
+        index_articles([SEEDS], copy_of_seeds_index, workers=1)
+    summary = index_articles([SEEDS], copy_of_seeds_index, workers=1, rebuild=True)
+    with Engine(copy_of_seeds_index) as engine:
+        assert summary.indexed == 5 and engine.search(SearchRequest(q="Thủ Đức")).total >= 1
 
 def test_bad_input_is_reported_and_the_rest_indexed(tmp_path):
     folder = tmp_path / "in"

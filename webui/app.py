@@ -17,8 +17,8 @@ from flask.json.provider import DefaultJSONProvider
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from index import gazetteer
-from index.writer import IndexUnavailable, default_index_dir
+from index.locality import gazetteer
+from index.store.directory import IndexUnavailable, default_index_dir
 from search.facets import UNKNOWN
 from search.query import parse
 from search.request import PARAMETERS, BadParameter, SearchRequest
@@ -66,7 +66,7 @@ def create_app(config=None):
     app.json = _HtmlSafeJSON(app)
 
     # pyvi's model takes about a second to load: do it now, not on the first query
-    from index.segmenter import pyvi
+    from index.analysis.segmenter import pyvi
 
     pyvi()
 

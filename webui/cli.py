@@ -11,9 +11,10 @@ import sys
 from html import unescape
 from pathlib import Path
 
-from index.articles import FieldMap, Problem, read
-from index.progress import Progress
-from index.writer import IndexUnavailable, default_index_dir, estimate_total, exists, index_articles
+from index.sources.articles import FieldMap, Problem, read
+from index.store.directory import IndexUnavailable, default_index_dir, exists
+from index.writer import estimate_total, index_articles
+from webui.progress import Progress
 from webui.serving import default_processes, serve_app
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -115,7 +116,7 @@ def cmd_search(args):
 
 def cmd_extract(args):
     """Print each article as it was read (JSON lines), so a user can see why it was filed so."""
-    from index.writer import locality_of
+    from index.writer import find_locality
 
     status = 0
     for item in read(args.paths, _fields(args)):
@@ -124,7 +125,7 @@ def cmd_extract(args):
             status = 1
             continue
         record = item.as_record()
-        locality = locality_of(item)
+        locality = find_locality(item)
         record["locality"] = locality.as_dict() if locality and locality.province else None
         if locality is not None:
             record["locality_evidence"] = list(locality.evidence)

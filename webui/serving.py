@@ -17,7 +17,7 @@ import time
 
 from waitress import serve
 
-from index import segmenter
+from index.analysis import segmenter
 from webui.app import warm
 
 

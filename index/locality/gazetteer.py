@@ -1,7 +1,7 @@
 """Vietnamese administrative places: regions, provinces (63 old, 34 since July 2025), districts.
 
-Places come from the snapshot index/data/gazetteer.json (built by
-index.gazetteer_build from vietnamadminunits 1.0.4); regions, aliases, former
+Places come from the snapshot index/locality/data/gazetteer.json (built by
+tools/gazetteer_build.py from vietnamadminunits 1.0.4); regions, aliases, former
 districts and newspaper tags are our own tables below.
 
 Display names carry no type word and use the source's spelling (tone mark in
@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 
-from index.normalize import canonical, fold, has_diacritics
+from index.analysis.normalize import canonical, fold, has_diacritics
 
 SNAPSHOT = Path(__file__).parent / "data" / "gazetteer.json"
 

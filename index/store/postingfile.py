@@ -31,7 +31,7 @@ import numpy as np
 
 EXTENSION = ".vnp"
 MERGED = ".all.vnp"  # named after the first segment it covers, so that Whoosh deletes it with that segment
-MAGIC = b"VNPOST04"
+MAGIC = b"VNPOST05"  # the index format: bumped with the posting format, or the module paths a table of contents pickles
 FENCE = 64  # hashes per block: the fence holds one in FENCE, a lookup reads one or two blocks
 _HEADER = 16  # MAGIC and the JSON header's length
 _MAX_FREQUENCY = np.iinfo(np.uint16).max  # a term more frequent in one article is counted this many times
@@ -89,7 +89,7 @@ def digests(blob, starts, lengths):
 
 class FieldPostings:
     """A text field's postings as a segment is built: each article's distinct term keys (numbers,
-    `index.lexicon`) and frequencies appended as arrays, grouped per term once, when the file is
+    `index.analysis.term_numbers`) and frequencies appended as arrays, grouped per term once, when the file is
     written. `names(keys)` says where the terms of `keys` are, as UTF-8: (a uint8 array, and per key the
     starts and lengths, each of shape (len(keys), pieces), of the pieces its name is made of)."""
 

@@ -1,6 +1,6 @@
-"""Build index/data/gazetteer.json from the data files of vietnamadminunits 1.0.4 (MIT).
+"""Build index/locality/data/gazetteer.json from the data files of vietnamadminunits 1.0.4 (MIT).
 
-Run once by hand (`python -m index.gazetteer_build [WHEEL_OR_DATA_DIR]`) after
+Run once by hand (`python tools/gazetteer_build.py [WHEEL_OR_DATA_DIR]`) after
 `pip install vietnamadminunits==1.0.4`; the search engine itself only reads the
 snapshot, so it never needs that package (which pulls shapely and geocodes
 online). Only the package's JSON data files are read, none of its modules.
@@ -13,7 +13,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-SNAPSHOT = Path(__file__).parent / "data" / "gazetteer.json"
+SNAPSHOT = Path(__file__).resolve().parent.parent / "index" / "locality" / "data" / "gazetteer.json"
 SOURCE = "vietnamadminunits 1.0.4 (MIT): data/parser_legacy.json, parser_from_2025.json, converter_2025.json"
 
 # The package names code 46 by its 2025 status ("Thành phố Huế"); in the 63-list

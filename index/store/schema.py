@@ -1,7 +1,7 @@
 """The Whoosh schema: what an indexed article holds, and how each part is searched.
 
 Title and text are each indexed at four granularities (pyvi words, syllables,
-folded syllables, neighbouring pairs; see `index.analysis`), all as term
+folded syllables, neighbouring pairs; see `index.analysis.analyzers`), all as term
 frequencies without positions: the searcher scores them together from the
 posting lists, and finds phrases and proximity as pairs. Field weights are
 the searcher's, not stored, so weights stay plain term frequencies. Facet
@@ -11,7 +11,7 @@ stored documents.
 
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
 
-from index.analysis import FoldedAnalyzer, FoldedPairAnalyzer, PairAnalyzer, SyllableAnalyzer, WordAnalyzer
+from index.analysis.analyzers import FoldedAnalyzer, FoldedPairAnalyzer, PairAnalyzer, SyllableAnalyzer, WordAnalyzer
 
 # Text fields by granularity, title first: the searcher builds its queries from these names.
 GRANULARITIES = {

@@ -8,8 +8,8 @@ kept under the number the CRF model gives it. A text's terms are then array
 operations on its pieces' numbers:
 syllables, folded syllables, their pairs (two term numbers in one 64-bit key),
 and pyvi words (a one-syllable word is its syllable's term; longer words are
-looked up once per distinct word). The terms are exactly `analysis.index_terms`
-and the analyzers' (tests/test_lexicon.py): texts with control characters,
+looked up once per distinct word). The terms are exactly `analyzers.index_terms`
+and the analyzers' (tests/test_term_numbers.py): texts with control characters,
 where pyvi's pieces and the text's own differ, go through `index_terms`.
 """
 
@@ -18,9 +18,9 @@ from array import array
 
 import numpy as np
 
-from index import analysis, crf, segmenter
-from index.normalize import nfc
-from index.schema import GRANULARITIES
+from index.analysis import analyzers, crf, segmenter
+from index.analysis.normalize import nfc
+from index.store.schema import GRANULARITIES
 
 PAIR_BITS = 32  # a pair's key: the first syllable's term number, then the second's
 _TAG_SHIFT = 60  # counting, a key's granularity is in the bits above this: term numbers stay under 2 ** 28
@@ -28,7 +28,7 @@ _MAX_TERMS = 1 << 24  # distinct terms remembered before starting afresh (betwee
 _MAX_WORDS = 1 << 21  # distinct words of several pieces, likewise (each a tuple of strings: memory)
 
 
-class Lexicon:
+class TermNumbers:
     """Term numbers of one process: `terms(text)` gives a text's (keys, counts) per granularity
     (`index.schema.GRANULARITIES`); `names(granularity, keys)` gives the terms back."""
 
@@ -66,10 +66,10 @@ class Lexicon:
         return ids
 
     def _new_piece(self, piece):
-        term = analysis.syllable_term(piece)
+        term = analyzers.syllable_term(piece)
         self._syllable.append(-1 if term is None else self._numbers[term])
-        self._folded.append(-1 if term is None else self._numbers[analysis.folded_term(term)])
-        self._end.append(term is None and analysis.ends_sentence(piece))
+        self._folded.append(-1 if term is None else self._numbers[analyzers.folded_term(term)])
+        self._end.append(term is None and analyzers.ends_sentence(piece))
         self._punctuation.append(piece in string.punctuation)
         self._digit.append(piece[0].isdigit())
         self._title.append(piece[0].istitle())
@@ -140,16 +140,16 @@ class Lexicon:
             key = tuple(pieces[start:start + length])
             numbers = words.get(key)
             if numbers is None:
-                numbers = words[key] = [self._numbers[t] for t in analysis.terms_of_word(key)]
+                numbers = words[key] = [self._numbers[t] for t in analyzers.terms_of_word(key)]
             longer += numbers
         return np.concatenate([syllable[single[is_term[single]]], np.array(longer, dtype=np.int64)])
 
     def _from_strings(self, value):
-        """`terms` through `analysis.index_terms`, for the texts the arrays cannot take."""
-        word_terms, syllables, joins = analysis.index_terms(value, segmenter.words(value))
+        """`terms` through `analyzers.index_terms`, for the texts the arrays cannot take."""
+        word_terms, syllables, joins = analyzers.index_terms(value, segmenter.words(value))
         number = self._numbers.__getitem__
         s = [number(t) for t in syllables]
-        f = [number(analysis.folded_term(t)) for t in syllables]
+        f = [number(analyzers.folded_term(t)) for t in syllables]
         pairs = [i for i in range(1, len(s)) if joins[i]]
         return _granularities(*(np.array(keys, dtype=np.int64) for keys in (
             list(map(number, word_terms)), s, f, [s[i - 1] << PAIR_BITS | s[i] for i in pairs],
@@ -170,15 +170,15 @@ def _granularities(*keys):
     return {g: (untagged[a:b], counts[a:b]) for g, a, b in zip(GRANULARITIES, bounds, bounds[1:])}
 
 
-_lexicon = Lexicon()
+_term_numbers = TermNumbers()
 
 
-def lexicon():
-    """This process's lexicon (forked workers start from their parent's)."""
-    return _lexicon
+def term_numbers():
+    """This process's term numbers (forked workers start from their parent's)."""
+    return _term_numbers
 
 
 def forget():
     """Start the process's numbering afresh, when no segment under way holds its numbers."""
-    global _lexicon
-    _lexicon = Lexicon()
+    global _term_numbers
+    _term_numbers = TermNumbers()

@@ -16,8 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from index import gazetteer
-from index.normalize import new_style, nfc, old_style
+from index.analysis.normalize import new_style, nfc, old_style
+from index.locality import gazetteer
 
 # Weights of one mention, by kind of evidence.
 TAG = 6.0
@@ -143,7 +143,7 @@ def _phrase_table(phrases):
     return {key: value for phrase, value in phrases.items() for key in _spellings(phrase)}
 
 
-class _Lexicon:
+class _NameTables:
     """Names, type words and person words as tuples of lower-case syllables."""
 
     def __init__(self):
@@ -182,8 +182,8 @@ class _Lexicon:
 
 
 @lru_cache(maxsize=1)
-def _lexicon():
-    return _Lexicon()
+def _name_tables():
+    return _NameTables()
 
 
 def _nfc(text):
@@ -214,15 +214,15 @@ class _Text:
         return "".join(self._parts[2 * start : 2 * end - 1])
 
 
-def _match_at(text, i, lexicon):
+def _match_at(text, i, tables):
     """The longest name starting at syllable i: (length, entry) or None."""
     found = None
     for end in range(i + 1, len(text.words) + 1):
         key = text.lower(i, end)
-        entry = lexicon.names.get(key)
+        entry = tables.names.get(key)
         if entry is not None and (not entry.cased or all(text.capitalised(j) for j in range(i, end))):
             found = (end - i, entry)
-        if key not in lexicon.prefixes or end == len(text.words) or not _NAME_GAP.fullmatch(text.gaps[end - 1]):
+        if key not in tables.prefixes or end == len(text.words) or not _NAME_GAP.fullmatch(text.gaps[end - 1]):
             return found
     return found
 
@@ -239,7 +239,7 @@ def _type_before(text, i):
             continue
         if length == 2 and not _gap(text, start).isspace():
             continue
-        kinds = _lexicon().types.get(text.lower(start, i))
+        kinds = _name_tables().types.get(text.lower(start, i))
         if kinds is not None:
             return start, kinds
     return None
@@ -249,10 +249,10 @@ def _after_person(text, i):
     """True when the name at i follows a person's title or a surname ("ông Hà Nam", "Lê Quốc Phong")."""
     if i == 0 or not _gap(text, i - 1).isspace():
         return False
-    lexicon = _lexicon()
-    if text.lower(i - 1, i) in lexicon.person_titles or text.lower(i - 2, i) in lexicon.person_titles:
+    tables = _name_tables()
+    if text.lower(i - 1, i) in tables.person_titles or text.lower(i - 2, i) in tables.person_titles:
         return True
-    return text.capitalised(i - 1) and text.words[i - 1].lower() in lexicon.surnames
+    return text.capitalised(i - 1) and text.words[i - 1].lower() in tables.surnames
 
 
 def _is_locator(text, i, length):
@@ -288,14 +288,14 @@ def _hits_of(text, i, length, entry, weight):
 
 def _scan(text, part):
     """Evidence from one part of the article: sure hits and ambiguous district hits."""
-    lexicon = _lexicon()
+    tables = _name_tables()
     weight = PART_WEIGHT[part]
     sure, ambiguous = [], []
     free = 0
-    for i in [i for i, word in enumerate(text.words) if word in lexicon.first]:
+    for i in [i for i, word in enumerate(text.words) if word in tables.first]:
         if i < free:
             continue
-        found = _match_at(text, i, lexicon)
+        found = _match_at(text, i, tables)
         if found is None:
             continue
         length, entry = found

@@ -12,7 +12,7 @@ Granularities of the same text, used identically at index and query time:
 Every token carries its position and its character offsets into the text it
 came from. The classes live in an importable module because Whoosh pickles
 the schema with its analyzers. For writing the index, `index_terms` gives the
-same terms in one pass, without Token objects, and `index.lexicon` as
+same terms in one pass, without Token objects, and `index.analysis.term_numbers` as
 numbered arrays.
 """
 
@@ -22,8 +22,8 @@ from functools import lru_cache
 
 from whoosh.analysis import Filter, Token, Tokenizer
 
-from index import segmenter
-from index.normalize import canonical, fold, nfc
+from index.analysis import segmenter
+from index.analysis.normalize import canonical, fold, nfc
 
 _CACHE_SIZE = 256
 _segmentations = OrderedDict()

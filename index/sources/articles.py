@@ -18,9 +18,9 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index import rawtext
-from index.dates import parse_date
-from index.normalize import nfc
+from index.analysis.normalize import nfc
+from index.sources import rawtext
+from index.sources.dates import parse_date
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 # JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 text can hold.

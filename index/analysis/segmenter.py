@@ -16,8 +16,8 @@ import threading
 
 import numpy as np
 
-from index import crf
-from index.normalize import old_style
+from index.analysis import crf
+from index.analysis.normalize import old_style
 
 # pyvi's own syllable pattern (ViTokenizer.sylabelize), compiled once; its groups do not capture,
 # so `findall` gives the syllables themselves (a match is the same either way). A run that must be

@@ -4,12 +4,12 @@ Whoosh's `add_document` runs each text field's analyzer (a Token object per
 token), encodes each posting as a tuple in a pool that `commit` sorts, and does
 it all in the one process that holds the lock. Here the terms of the text
 fields (every granularity of title and text) come as numbered arrays
-(`index.lexicon`), each article's are appended as they are, grouped per term
+(`index.analysis.term_numbers`), each article's are appended as they are, grouped per term
 once, and each pyvi worker writes its own segment: the process holding the
 lock only commits the segments' list (`index.writer`).
 
 The text fields' postings go to the segment's posting file
-(`index.postingfile`), not into Whoosh's term index: pickling them into
+(`index.store.postingfile`), not into Whoosh's term index: pickling them into
 Whoosh's blocks and hash tables was 63 % of indexing time and 1.9 GB of the
 baomoi index. Everything else (stored fields, lengths, columns, the other
 fields' postings and term statistics) is what `add_document` writes, in
@@ -28,10 +28,11 @@ from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-from index import lexicon, postingfile
-from index.schema import GRANULARITIES, TEXT_FIELDS, TITLE_FIELDS
+from index.analysis import term_numbers
+from index.store import postingfile
+from index.store.schema import GRANULARITIES, TEXT_FIELDS, TITLE_FIELDS
 
-# Text field: (the text it indexes, which of `lexicon.Lexicon.terms` granularities)
+# Text field: (the text it indexes, which of `term_numbers.TermNumbers.terms` granularities)
 SOURCES = {
     **{TITLE_FIELDS[g]: ("title", g) for g in GRANULARITIES},
     **{TEXT_FIELDS[g]: ("text", g) for g in GRANULARITIES},
@@ -57,7 +58,7 @@ class SegmentBuilder:
     def __init__(self, ix):
         self._writer = SegmentWriter(ix, _lk=False, compound=COMPOUND)
         self.schema = self._writer.schema
-        self._lexicon = lexicon.lexicon()  # the term numbers of `terms`
+        self._term_numbers = term_numbers.term_numbers()  # the term numbers of `terms`
         self._text = {}  # text field name -> postingfile.FieldPostings
         self._postings = {}  # other field name -> {term: [(docnum, weight, value), ...]}
         self._lengths = {}  # field name -> [length of each docnum as the segment's length column gives it back]
@@ -83,7 +84,7 @@ class SegmentBuilder:
                 source, granularity = SOURCES[name]
                 postings = self._text.get(name)
                 if postings is None:
-                    postings = self._text[name] = postingfile.FieldPostings(partial(self._lexicon.names, granularity))
+                    postings = self._text[name] = postingfile.FieldPostings(partial(self._term_numbers.names, granularity))
                 length = postings.add(docnum, *terms[source][granularity])
             elif field.indexed:
                 postings = self._postings.setdefault(name, {})
@@ -197,8 +198,8 @@ def build(ix, analysed_articles, document):
     Python's cyclic garbage collector is paused meanwhile: the builder makes no cycles, and each
     full collection would only walk again through the millions of postings it holds (5 % of the time).
     """
-    if lexicon.lexicon().full():
-        lexicon.forget()
+    if term_numbers.term_numbers().full():
+        term_numbers.forget()
     builder = SegmentBuilder(ix)
     ids = []
     collecting = gc.isenabled()

@@ -10,7 +10,7 @@ the author's byline at the end, then the site's furniture ("Ý kiến bạn đ�
 import re
 from dataclasses import dataclass
 
-from index.dates import event_date, find_date
+from index.sources.dates import event_date, find_date
 
 # Lines from which on the rest of the page is site furniture, not article.
 _END_MARKERS = re.compile(

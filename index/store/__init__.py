@@ -1,0 +1,1 @@
+"""The index on disk: the schema, opening and committing an index, writing segments, the posting files."""

@@ -1,0 +1,177 @@
+"""The index directory: where it is, opening it (refusing one this version cannot read), and committing
+new segments into it under Whoosh's lock."""
+
+import gc
+import os
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+
+from index.store import builder, postingfile
+from index.store.schema import make_schema
+
+INDEX_ENV = "VNSEARCH_INDEX"
+
+
+def default_index_dir():
+    """`$VNSEARCH_INDEX`, else `$XDG_DATA_HOME/vnsearch/index` (~/.local/share/vnsearch/index)."""
+    if os.environ.get(INDEX_ENV):
+        return Path(os.environ[INDEX_ENV])
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "vnsearch" / "index"
+
+
+class IndexUnavailable(Exception):
+    """The index cannot be written or read; the message says which and why."""
+
+
+class AnotherVersion(IndexUnavailable):
+    """The index was made by another version of vnsearch: `--rebuild` replaces it."""
+
+
+def exists(index_dir):
+    """Whether a commit's table of contents is in `index_dir`, without reading it (Whoosh's `exists_in`
+    unpickles it, which fails on an index of another version)."""
+    return (os.path.isdir(index_dir)
+            and whoosh_index.TOC._latest_generation(FileStorage(str(index_dir)), whoosh_index._DEF_INDEX_NAME) > -1)
+
+
+def create(index_dir):
+    """A new, empty index in `index_dir` (replacing what a commit there listed)."""
+    return whoosh_index.create_in(str(index_dir), make_schema())
+
+
+def open_index(index_dir, current=True):
+    """The index in `index_dir`, or IndexUnavailable saying how to make one.
+
+    With `current`, an index made by another version of vnsearch (other
+    fields, or posting files of another format) is refused too: searching it
+    would quietly miss what it lacks.
+    """
+    if not exists(index_dir):
+        raise IndexUnavailable(f"no index in {index_dir}: run `vnsearch index` first")
+    try:
+        ix = whoosh_index.open_dir(str(index_dir))
+    except (ImportError, AttributeError):
+        # its table of contents names analyzer classes by the module paths of the version that wrote it
+        raise _another_version(index_dir) from None
+    except Exception as e:  # a damaged or foreign directory
+        raise IndexUnavailable(f"cannot open the index in {index_dir}: {e}") from None
+    if current and not is_current(ix):
+        raise _another_version(index_dir)
+    return ix
+
+
+def _another_version(index_dir):
+    return AnotherVersion(f"the index in {index_dir} was made by another version of vnsearch; "
+                            "run `vnsearch index --rebuild`")
+
+
+def is_current(ix):
+    folder = getattr(ix.storage, "folder", None)
+    return (sorted(ix.schema.names()) == sorted(make_schema().names())
+            and (folder is None or all(postingfile.is_current(folder, s) for s in ix._segments())))
+
+
+def known_hashes(ix):
+    """{article id: content hash} of what the index holds, read from columns."""
+    with ix.reader() as reader:
+        if reader.doc_count_all() == 0:
+            return {}
+        ids = reader.column_reader("id")
+        hashes = reader.column_reader("content_hash")
+        return {ids[n]: hashes[n] for n in reader.all_doc_ids()}
+
+
+def build_segment(index_dir, analysed_articles, document):
+    """`builder.build` into the index in `index_dir`, opened in this (worker) process."""
+    return builder.build(whoosh_index.open_dir(str(index_dir)), analysed_articles, document)
+
+
+class Committer:
+    """Holds the index lock while segments are built; deletes replaced articles; commits the new segments.
+
+    Commits every `batch` articles written (or once, for a rebuild).
+    """
+
+    def __init__(self, ix, rebuild, lock_timeout, batch):
+        self.ix = ix
+        self.rebuild = rebuild
+        self.lock_timeout = lock_timeout
+        self.batch = batch
+        self.writer = None
+        self.segments = []  # built since the last commit
+        self.pending = {}  # id -> (segment, docnum) of what they hold
+
+    @property
+    def folder(self):
+        return str(self.ix.storage.folder)
+
+    def open(self):
+        if self.writer is not None:
+            return
+        failure = None
+        try:
+            self.writer = self.ix.writer(timeout=self.lock_timeout, delay=0.25, compound=builder.COMPOUND)
+        except whoosh_index.LockError:
+            raise IndexUnavailable(f"the index in {self.ix.storage.folder} is locked by another `vnsearch index`; "
+                                   f"waited {self.lock_timeout:g} s (try again when it has finished)") from None
+        except OSError as e:
+            failure = e.strerror or str(e)
+        if failure:
+            # A writer that failed half-way holds the lock until it is collected: free it before reporting.
+            gc.collect()
+            raise OSError(failure)
+
+    def replace(self, article_id):
+        """Delete the copy of `article_id` already written: in a segment built since the last commit, or in the index."""
+        self.open()
+        held = self.pending.pop(article_id, None)
+        if held is not None:
+            held[0].delete_document(held[1])
+        elif not self.rebuild:
+            self.writer.delete_by_term("id", article_id)
+
+    def add(self, built):
+        """Take the (segment, ids) pairs of one batch; commit when `batch` articles wait (never between a batch's
+        segments: a commit deletes the files of segments it does not list)."""
+        for segment, ids in built:
+            if segment is not None:
+                self.segments.append(segment)
+                for docnum, article_id in enumerate(ids):
+                    self.pending[article_id] = (segment, docnum)
+        if not self.rebuild and len(self.pending) >= self.batch:
+            self.commit()
+
+    def commit(self, merge=False):
+        """Commit the segments built since the last commit; `merge`: also merge every segment's posting
+        file into one (the run's last commit)."""
+        if self.writer is None and self.rebuild:
+            self.open()  # a rebuild of nothing still clears the old index
+        if self.writer is None:
+            return
+        writer = self.writer
+        try:
+            # as Whoosh's own commit, with the workers' segments added to the list. Never Whoosh's merge
+            # policy: its merged segment would lose the text postings, which are in posting files.
+            segments = ([] if self.rebuild else list(writer.segments)) + self.segments
+            writer._close_segment()
+            if merge and len(segments) > 1:
+                postingfile.merge_segments(self.ix.storage.folder, segments)
+            writer._commit_toc(segments)
+        except Exception:
+            writer._cleanup_on_error()
+            raise
+        finally:
+            self.writer, self.segments, self.pending = None, [], {}
+        writer._finish()
+
+    def cancel(self):
+        """Drop the uncommitted batch; the last commit stays what readers see."""
+        if self.writer is not None:
+            try:
+                self.writer.cancel()
+            except Exception:  # a commit that failed half-way has already closed the writer
+                pass
+        self.writer, self.segments, self.pending = None, [], {}
