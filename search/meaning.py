@@ -57,7 +57,7 @@ class Part:
     @property
     def read(self):
         """Whether syllables typed without marks were read as an accented word."""
-        return not self.abbreviation and self.forms != (self.typed,) and not all(s.accented for s in self.typed)
+        return not self.abbreviation and [s.text for s in self.forms[0]] != [s.text for s in self.typed]
 
 
 class Meaning:
