@@ -36,6 +36,7 @@ LITERAL_SHARE = 0.1  # ... a bare syllable keeps its own spelling when held by t
 FAR_MORE = 10  # a respelling is offered when it matches this many times the articles the query did
 SUGGEST_UP_TO = 8  # syllables: a longer query is a question, not a typo
 READINGS = 6  # readings of a compound worth counting, the likeliest first
+COLLOCATION = 0.2  # two syllables side by side in this share of the articles holding both are one word
 
 _WORDS = WordAnalyzer()
 _FOLDED_FUNCTION = frozenset(fold(w) for w in FUNCTION_WORDS)
@@ -92,8 +93,13 @@ class Meaning:
             if isinstance(unit, Syllable):
                 run.append(unit)
                 continue
-            for group in _groups(run, sizes[at:at + len(run)], vocabulary):
-                parts.append(Part(group, self._forms(group, vocabulary, masks)))
+            groups = _groups(run, sizes[at:at + len(run)], vocabulary)
+            if not self.question:
+                groups = _collocations(groups, vocabulary, masks)
+            for i, group in enumerate(groups):
+                left = parts[-1].forms[0][-1] if i else None
+                right = _likeliest(groups[i + 1], vocabulary)[0] if i + 1 < len(groups) else None
+                parts.append(Part(group, self._forms(group, vocabulary, masks, (left, right))))
             at += len(run)
             run = []
             if unit is not None:
@@ -101,8 +107,13 @@ class Meaning:
                 at += _typed_length(unit, self.words, at)
         return parts
 
-    def _forms(self, typed, vocabulary, masks):
-        """The forms a group of typed syllables matches as: as typed, its likeliest readings, or as written."""
+    def _forms(self, typed, vocabulary, masks, neighbours=(None, None)):
+        """The forms a group of typed syllables matches as: as typed, its likeliest readings, or as written.
+
+        A syllable alone is read by how often each reading stands beside its `neighbours` (the syllables
+        read before and after it: "hoc sinh gioi" -> "giỏi", not the commoner "giới"), or where none
+        does, by how many articles hold it.
+        """
         if self.exact or all(s.accented for s in typed):
             return (typed,)
         if self.question:
@@ -111,6 +122,9 @@ class Meaning:
         if len(typed) == 1:
             counts = {(_syllable(r),): df for r, df in vocabulary.readings(typed[0])}
             counts.setdefault(literal, vocabulary.frequency(literal[0].text))
+            beside = {form: _beside(form[0], neighbours, masks) for form in counts}
+            if any(beside.values()):
+                counts = beside
         else:
             candidates = [tuple(_syllable(t) for t in w) for w in vocabulary.words_like(typed)[:READINGS]]
             if not candidates:
@@ -208,6 +222,13 @@ def _likeliest(typed, vocabulary):
     return tuple(s if s.accented else _syllable(next(iter(vocabulary.readings(s)), (s.text,))[0]) for s in typed)
 
 
+def _beside(syllable, neighbours, masks):
+    """How many articles hold `syllable` standing beside either of its `neighbours` (None: none there)."""
+    left, right = neighbours
+    return ((masks.count((left, syllable)) if left is not None else 0)
+            + (masks.count((syllable, right)) if right is not None else 0))
+
+
 def _groups(run, sizes, vocabulary):
     """A run of syllables cut into words: pyvi's (`sizes`), and among its single syllables the longest
     words the archive knows ("thủ đức" typed in lower case, which pyvi leaves apart)."""
@@ -223,6 +244,35 @@ def _groups(run, sizes, vocabulary):
         groups.append(tuple(run[i:i + size]))
         i += size
     return groups
+
+
+def _collocations(groups, vocabulary, masks):
+    """`groups` with two neighbouring single syllables, one typed bare, joined where a reading of them
+    stands together in the archive as often as a word would ("gia vang" -> "giá vàng", which pyvi
+    leaves apart), so that they are read and matched together."""
+    joined = []
+    for group in groups:
+        previous = joined[-1] if joined else None
+        if (len(group) == 1 and previous is not None and len(previous) == 1
+                and not (group[0].accented and previous[0].accented)
+                and _together(previous[0], group[0], vocabulary, masks)):
+            joined[-1] = previous + group
+        else:
+            joined.append(group)
+    return joined
+
+
+def _together(a, b, vocabulary, masks):
+    """Whether some reading of `a b` stands together in at least COLLOCATION of the articles holding both
+    syllables anywhere."""
+    def choices(s):
+        return [s] if s.accented else [_syllable(r) for r, _ in vocabulary.readings(s)[:3]]
+
+    for x, y in product(choices(a), choices(b)):
+        both = int((masks.form((x,)) & masks.form((y,)) & masks.postings.live).sum())
+        if both and masks.count((x, y)) >= COLLOCATION * both:
+            return True
+    return False
 
 
 def _pyvi_sizes(pyvi_words, words):

@@ -214,3 +214,40 @@ def test_a_quoted_query_is_shown_with_its_own_quotes_once(client):
 def test_the_article_page_marks_an_abbreviation_and_its_neighbour(client):
     html = client.get("/article/council", query_string={"q": "HĐND tỉnh"}).get_data(as_text=True)
     assert "HĐND tỉnh" in marks(html)
+
+
+# ---------------------------------------------------------------- reading by neighbours
+
+NEIGHBOURS = [
+    {"id": "gold1", "title": "Giá vàng hôm nay", "body": "Giá vàng tăng mạnh; giá vàng thế giới cũng tăng."},
+    {"id": "gold2", "title": "Thị trường", "body": "Nhà đầu tư theo dõi giá vàng và giá đô la."},
+    {"id": "family", "title": "Gia đình", "body": "Gia đình ông có bộ vàng mã cũ; quốc gia nào cũng vậy."},
+    {"id": "family2", "title": "Quốc gia", "body": "Các gia đình trong quốc gia được hỗ trợ. Gia tộc lớn."},
+    {"id": "family3", "title": "Gia tộc", "body": "Gia tộc họ Nguyễn và gia phả của quốc gia."},
+    {"id": "pupil1", "title": "Học sinh giỏi", "body": "Học sinh giỏi cấp tỉnh nhận thưởng."},
+    {"id": "pupil2", "title": "Thế giới", "body": "Học sinh khắp thế giới, giới trẻ và giới chuyên môn."},
+    {"id": "world", "title": "Thế giới", "body": "Tin thế giới: giới đầu tư, giới trẻ, biên giới."},
+]
+
+
+@pytest.fixture(scope="module")
+def neighbours(tmp_path_factory):
+    path = tmp_path_factory.mktemp("neighbours")
+    index_articles([write_jsonl(path / "articles.jsonl", NEIGHBOURS)], path / "index", workers=1)
+    with Engine(path / "index", recent_results=0) as engine:
+        yield engine
+
+
+def test_two_syllables_that_stand_together_are_read_together(neighbours):
+    result = run(neighbours, "gia vang")  # pyvi leaves "giá vàng" apart; the archive has it side by side
+    assert result.reading == "giá vàng" and ids(result) == {"gold1", "gold2"}
+
+
+def test_a_syllable_alone_is_read_by_the_word_beside_it(neighbours):
+    result = run(neighbours, "hoc sinh gioi")  # "giới" is commoner, "giỏi" stands beside "sinh"
+    assert result.reading == "học sinh giỏi" and ids(result) == {"pupil1"}
+
+
+def test_two_syllables_that_only_share_articles_stay_apart(neighbours):
+    result = run(neighbours, "vang gia")  # "vàng" and "gia" share articles, never side by side
+    assert "family" in ids(result) and not result.notices
