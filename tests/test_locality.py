@@ -195,3 +195,53 @@ def test_hcm_alone_is_not_the_city():
 
 def test_home_town_is_not_where_the_news_is():
     assert about("Lái xe Phạm Văn Thông (35 tuổi, quê Nghệ An) khai nhận.").province is None
+
+
+# Each weight of index.locality decides what a reader sees in the region facet. Each test below names the weight
+# that, set to 0, makes it fail on what it asserts (not only by a crash where that weight was all the evidence);
+# MIN_CONFIDENCE is guarded by test_abstains_when_evidence_is_split.
+
+
+def test_newspaper_tag_outweighs_a_province_the_story_names():
+    """TAG: a provincial newspaper's tag says whose news it is, even when the story names a visiting province."""
+    loc = extract_locality("", "(BĐ) - Sáng 10.1, đoàn doanh nghiệp Gia Lai đã đến thăm và làm việc.",
+                           "Hai bên trao đổi về hợp tác với doanh nghiệp Gia Lai.")
+    assert loc.province == "Bình Định"
+
+
+def test_province_with_its_type_word_outweighs_bare_mentions():
+    """TYPED_PROVINCE: "tỉnh Gia Lai" is surely the place; a bare name may be a football team or a brand."""
+    loc = about("Công an tỉnh Gia Lai bắt hai đối tượng trốn từ Đà Nẵng. Tỉnh Gia Lai đang điều tra, Đà Nẵng hỗ trợ.")
+    assert loc.province == "Gia Lai"
+
+
+def test_district_with_its_type_word_places_the_article():
+    """TYPED_DISTRICT: "huyện Krông Pa" said twice puts the article in Gia Lai, over a bare name said once."""
+    loc = about("Mưa lớn gây ngập ở huyện Krông Pa. Người dân huyện Krông Pa nhận hàng cứu trợ từ Đà Nẵng.")
+    assert (loc.province, loc.district) == ("Gia Lai", "Krông Pa")
+
+
+def test_province_named_again_and_again_outweighs_one_named_once():
+    """BARE_PROVINCE: bare mentions add up; an article about Gia Lai that names Kon Tum once is about Gia Lai."""
+    loc = about("Công an tỉnh Gia Lai cho biết nghi phạm đã bị bắt ở tỉnh Kon Tum. Người dân Gia Lai vui mừng vì "
+                "Gia Lai đã bình yên trở lại.")
+    assert loc.province == "Gia Lai"
+
+
+def test_province_in_the_title_outweighs_one_in_the_body():
+    """PART_WEIGHT["title"]: the headline says what the article is about."""
+    loc = extract_locality("Tỉnh Gia Lai đón hai triệu lượt khách", "", "Đoàn khách đông nhất đến từ tỉnh Kon Tum.")
+    assert loc.province == "Gia Lai"
+
+
+def test_province_in_the_lead_outweighs_one_in_the_body():
+    """PART_WEIGHT["lead"]: the lead says what the article is about, more than a place the body names."""
+    loc = extract_locality("", "Công an tỉnh Gia Lai vừa bắt một nghi phạm.", "Nghi phạm bị bắt khi trốn ở tỉnh Kon Tum.")
+    assert loc.province == "Gia Lai"
+
+
+def test_places_the_body_names_count():
+    """PART_WEIGHT["body"]: the story the body tells about Gia Lai outweighs a passing mention in the lead."""
+    loc = extract_locality("", "Giá cà phê hôm nay tăng mạnh, thương lái từ Đà Nẵng đổ về thu mua.",
+                           "Tại tỉnh Gia Lai, nông dân đang thu hoạch. Tỉnh Gia Lai có nhiều cà phê nhất vùng.")
+    assert loc.province == "Gia Lai"
