@@ -56,9 +56,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from benchmarks.bench_index import RESULTS, commit, machine, stamp, table, update_results, verdict  # noqa: E402
 from benchmarks.common import OUT, ROOT, Stopwatch, data_dir  # noqa: E402
-from index import segmenter  # noqa: E402
-from index.articles import Article, read_records  # noqa: E402
-from index.normalize import canonical, fold, has_diacritics  # noqa: E402
+from index.analysis import segmenter  # noqa: E402
+from index.sources.articles import Article, read_records  # noqa: E402
+from index.analysis.normalize import canonical, fold, has_diacritics  # noqa: E402
 from index.writer import index_articles  # noqa: E402
 from search.engine import Engine  # noqa: E402
 from search.request import SearchRequest  # noqa: E402
