@@ -32,11 +32,12 @@ from search.ranking import FUNCTION_WORDS, LONG_QUERY
 from search.vocabulary import LONGEST_WORD
 
 NEARLY = 0.5  # a reading held by this share of the articles the likeliest one is in is matched too
-LITERAL_SHARE = 0.1  # ... a bare syllable keeps its own spelling when held by this share of them
+LITERAL_SHARE = 0.5  # ... a bare syllable keeps its own spelling when held by this share of them
 FAR_MORE = 10  # a respelling is offered when it matches this many times the articles the query did
 SUGGEST_UP_TO = 8  # syllables: a longer query is a question, not a typo
 READINGS = 6  # readings of a compound worth counting, the likeliest first
 COLLOCATION = 0.2  # two syllables side by side in this share of the articles holding both are one word
+JOINED = 0.05  # ... words side by side in this share of them, one longer word (a rarer thing to write)
 
 _WORDS = WordAnalyzer()
 _FOLDED_FUNCTION = frozenset(fold(w) for w in FUNCTION_WORDS)
@@ -73,10 +74,11 @@ class Meaning:
         every = self.words + [s for p in self.phrases for s in p]
         self.folded = bool(every) and not any(s.accented for s in every)
         self.units = expand(self.words)
-        self.question = len(self.units) >= LONG_QUERY
         self.pyvi_words = terms(_WORDS, self.free_text) if self.free_text and not self.folded else []
         self._vocabulary = vocabulary
-        self.parts = self._parts(vocabulary, masks)
+        runs = self._runs(vocabulary, masks)
+        self.question = sum(1 if isinstance(run[0], list) else len(run) for run in runs if run) >= LONG_QUERY
+        self.parts = self._parts(runs, vocabulary, masks)
 
     @property
     def empty(self):
@@ -84,8 +86,9 @@ class Meaning:
 
     # reading
 
-    def _parts(self, vocabulary, masks):
-        parts = []
+    def _runs(self, vocabulary, masks):
+        """The query's words: runs of syllable groups (`_groups`) between abbreviations (lists of forms)."""
+        runs = []
         sizes = _pyvi_sizes(self.pyvi_words, self.words)
         at = 0
         run = []  # syllable units in a row, between abbreviations
@@ -93,18 +96,25 @@ class Meaning:
             if isinstance(unit, Syllable):
                 run.append(unit)
                 continue
-            groups = _groups(run, sizes[at:at + len(run)], vocabulary)
-            if not self.question:
-                groups = _collocations(groups, vocabulary, masks)
+            runs.append(_groups(run, sizes[at:at + len(run)], vocabulary, masks))
+            at += len(run)
+            run = []
+            if unit is not None:
+                runs.append(unit)
+                at += _typed_length(unit, self.words, at)
+        return runs
+
+    def _parts(self, runs, vocabulary, masks):
+        parts = []
+        for run in runs:
+            if run and isinstance(run[0], list):  # an abbreviation
+                parts.append(Part(tuple(run[0]), tuple(tuple(form) for form in run), abbreviation=True))
+                continue
+            groups = run if self.question else _collocations(run, vocabulary, masks)
             for i, group in enumerate(groups):
                 left = parts[-1].forms[0][-1] if i else None
                 right = _likeliest(groups[i + 1], vocabulary)[0] if i + 1 < len(groups) else None
                 parts.append(Part(group, self._forms(group, vocabulary, masks, (left, right))))
-            at += len(run)
-            run = []
-            if unit is not None:
-                parts.append(Part(tuple(unit[0]), tuple(tuple(form) for form in unit), abbreviation=True))
-                at += _typed_length(unit, self.words, at)
         return parts
 
     def _forms(self, typed, vocabulary, masks, neighbours=(None, None)):
@@ -126,11 +136,15 @@ class Meaning:
             if any(beside.values()):
                 counts = beside
         else:
+            # the archive's words that fit, and only if none does, any readings that stand together: its
+            # spelling as typed counts as a word ("tai nạn") or not at all ("dân quan" stands in "người
+            # dân quan tâm", across two words)
             candidates = [tuple(_syllable(t) for t in w) for w in vocabulary.words_like(typed)[:READINGS]]
             if not candidates:
                 choices = [[s] if s.accented else [_syllable(r) for r, _ in vocabulary.readings(s)[:3]] for s in typed]
-                candidates = [tuple(c) for c in product(*choices)][:READINGS ** 2]
-            counts = {form: masks.count(form) for form in candidates + [literal]}
+                candidates = [tuple(c) for c in product(*choices)][:READINGS ** 2] + [literal]
+            counts = {form: masks.count(form) for form in candidates}
+            counts.setdefault(literal, 0)
         best = max(counts.values())
         if not self.folded and counts[literal] and counts[literal] >= LITERAL_SHARE * best:
             return (literal,)
@@ -229,21 +243,46 @@ def _beside(syllable, neighbours, masks):
             + (masks.count((syllable, right)) if right is not None else 0))
 
 
-def _groups(run, sizes, vocabulary):
-    """A run of syllables cut into words: pyvi's (`sizes`), and among its single syllables the longest
-    words the archive knows ("thủ đức" typed in lower case, which pyvi leaves apart)."""
-    groups = []
+def _groups(run, sizes, vocabulary, masks=None):
+    """A run of syllables cut into words: first into words of two syllables, pyvi's (`sizes`) or the
+    archive's, left to right (pyvi glues and cuts lower-case queries: "quốc_gia_thế_giới", "hà |
+    nội_thành_phố"), then joined into the longest words the archive knows. Two single syllables join
+    freely ("thủ đức" typed in lower case, which pyvi leaves apart); longer words only where their
+    pieces stand together as a word's do ("ngô thanh vân", "đơn giản hóa"; not "quốc gia thế giới")."""
+    pieces = []
     i = 0
     while i < len(run):
-        size = min(sizes[i] or 1, len(run) - i)
-        if size == 1:
-            singles = i + 1
-            while singles < len(run) and singles - i < LONGEST_WORD and sizes[singles] == 1:
-                singles += 1
-            size = next((n for n in range(singles - i, 1, -1) if vocabulary.words_like(run[i:i + n])), 1)
-        groups.append(tuple(run[i:i + size]))
+        size = 2 if i + 1 < len(run) and (sizes[i] == 2 or vocabulary.words_like(run[i:i + 2])) else 1
+        pieces.append(tuple(run[i:i + size]))
         i += size
+    groups = []
+    k = 0
+    while k < len(pieces):
+        for m in range(len(pieces) - k, 0, -1):
+            joined = sum(pieces[k:k + m], ())
+            if m == 1 or len(joined) > LONGEST_WORD:
+                continue
+            words = vocabulary.words_like(joined)
+            if words and (len(joined) == 2 or _one_word(words[0], [len(p) for p in pieces[k:k + m]], masks)):
+                break
+        groups.append(joined)
+        k += m
     return groups
+
+
+def _one_word(word, pieces, masks):
+    """Whether `word` (syllable texts) cut into `pieces` (their lengths) is one word: its pieces stand
+    together in at least JOINED of the articles holding them all."""
+    if masks is None:
+        return True
+    form = tuple(_syllable(t) for t in word)
+    apart = masks.postings.live
+    at = 0
+    for n in pieces:
+        apart = apart & masks.form(form[at:at + n])
+        at += n
+    both = int(apart.sum())
+    return bool(both) and masks.count(form) >= JOINED * both
 
 
 def _collocations(groups, vocabulary, masks):

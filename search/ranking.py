@@ -33,10 +33,10 @@ PAIR = 0.3
 READING = 0.5  # ... found as its most likely reading: with FOLDED, the weight of an accented syllable
 READING_PAIR = 0.6  # "đảng viên" standing together is what "dang vien" most likely meant
 COVERAGE = 0.5  # exponent of the share of the query an article holds
-# A query of this many syllables or more is a question or a pasted sentence, not keywords: the
-# article that answers it seldom repeats every word, while long articles hold them all by chance.
-# It matches the articles holding at least MIN_SHARE of it (by idf), like a search engine's
-# "minimum should match", rather than every word.
+# A query of this many words (`search.meaning`: a compound counts once) or more is a question or a
+# pasted sentence, not keywords: the article that answers it seldom repeats every word, while long
+# articles hold them all by chance. It matches the articles holding at least MIN_SHARE of it (by
+# idf), like a search engine's "minimum should match", rather than every word.
 LONG_QUERY = 5
 MIN_SHARE = 0.2
 

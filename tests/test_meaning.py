@@ -227,6 +227,14 @@ NEIGHBOURS = [
     {"id": "pupil1", "title": "Học sinh giỏi", "body": "Học sinh giỏi cấp tỉnh nhận thưởng."},
     {"id": "pupil2", "title": "Thế giới", "body": "Học sinh khắp thế giới, giới trẻ và giới chuyên môn."},
     {"id": "world", "title": "Thế giới", "body": "Tin thế giới: giới đầu tư, giới trẻ, biên giới."},
+    {"id": "glued", "title": "Bản tin", "body": "tin quốc gia thế giới hôm nay"},  # pyvi glues the four
+    *({"id": f"nation{i}", "title": "Quốc gia", "body": f"Quốc gia thứ {i} cần hòa bình. Thế giới đổi thay."}
+      for i in range(24)),
+    {"id": "militia", "title": "Dân quân", "body": "Lực lượng dân quân tự vệ luyện tập."},
+    {"id": "concern1", "title": "Giá cả", "body": "Người dân quan tâm đến giá điện."},
+    {"id": "concern2", "title": "Giá xăng", "body": "Nhiều người dân quan tâm giá xăng."},
+    {"id": "actress", "title": "Điện ảnh", "body": "Ngô Thanh Vân đóng phim mới."},
+    {"id": "corn", "title": "Nông nghiệp", "body": "Ngô được mùa; chị Thanh bán hàng ở Vân Nam."},
 ]
 
 
@@ -251,3 +259,17 @@ def test_a_syllable_alone_is_read_by_the_word_beside_it(neighbours):
 def test_two_syllables_that_only_share_articles_stay_apart(neighbours):
     result = run(neighbours, "vang gia")  # "vàng" and "gia" share articles, never side by side
     assert "family" in ids(result) and not result.notices
+
+
+def test_words_pyvi_glues_in_a_lower_case_query_are_matched_apart(neighbours):
+    result = run(neighbours, "quốc gia thế giới")  # pyvi: one word; together in one article of 25 holding them
+    assert result.total == 25 and "glued" in {h.id for h in run(neighbours, "quốc gia thế giới", limit="50").hits}
+
+
+def test_a_name_pyvi_cuts_in_lower_case_is_matched_whole(neighbours):
+    assert ids(run(neighbours, "ngô thanh vân")) == {"actress"}
+
+
+def test_a_spelling_that_stands_only_across_two_words_is_not_kept(neighbours):
+    result = run(neighbours, "dân quan")  # "người dân quan tâm": "dân" ends one word, "quan" begins the next
+    assert result.reading == "dân quân" and ids(result) == {"militia"}
