@@ -50,6 +50,13 @@ def test_search_json(cli_index):
     assert "<mark>" in data["hits"][0]["snippet"]
 
 
+def test_search_says_how_it_read_a_query_without_marks(cli_index):
+    out = vnsearch("--index-dir", cli_index, "search", "thu duc")
+    assert "Kết quả cho: thủ đức (tìm chính xác: --exact)" in out.stdout
+    exact = vnsearch("--index-dir", cli_index, "search", "thu duc", "--exact", "--json")
+    assert json.loads(exact.stdout)["exact"] is True
+
+
 def test_batch_prints_one_json_line_per_query(cli_index, tmp_path):
     queries = tmp_path / "q.txt"
     queries.write_text("Thủ Đức\n\nLê Quốc Phong\n", "utf-8")

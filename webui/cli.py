@@ -62,6 +62,8 @@ def _print_result(result, out):
         for notice in result.notices:
             print(f"({notice})", file=out)
     print(f"{result.total} kết quả ({result.took_ms:.0f} ms) cho: {result.query}", file=out)
+    if result.reading and not result.exact:
+        print(f"Kết quả cho: {result.reading} (tìm chính xác: --exact)", file=out)
     if result.suggestion:
         print(f"Có phải bạn muốn tìm: {result.suggestion}", file=out)
     for n, hit in enumerate(result.hits, 1 + (result.page - 1) * result.limit):
@@ -76,7 +78,7 @@ def _print_result(result, out):
 def _request(args, q):
     from search.request import SearchRequest
 
-    params = {"q": q, "region": args.region, "province": args.province, "district": args.district,
+    params = {"q": q, "exact": "1" if args.exact else "0", "region": args.region, "province": args.province, "district": args.district,
               "from": getattr(args, "from"), "to": args.to, "sort": args.sort,
               "page": str(args.page), "limit": str(args.limit)}
     return SearchRequest.from_params(params)
@@ -153,6 +155,8 @@ def cmd_serve(args):
 
 
 def _add_search_options(p):
+    p.add_argument("--exact", action="store_true",
+                   help="match every reading of words typed without marks, not the likeliest (dang vien: đang viện too)")
     p.add_argument("--region", help="only articles from this region")
     p.add_argument("--province", help="only this province (a 2025 province includes the old ones merged into it)")
     p.add_argument("--district", help="only this district")
