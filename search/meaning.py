@@ -4,15 +4,15 @@ Decided once per query and used alike for the match set (so for the total and
 every facet count), the ranking's reading of a query typed without marks, the
 snippet marks and the "did you mean" suggestion:
 
-- a compound (pyvi's segmentation of the query, or a word the archive knows)
-  matches where its syllables stand together, not anywhere apart; single
-  syllables stay syllables;
+- a compound (pyvi's words and the archive's, see `_groups`) matches where its
+  syllables stand together, not anywhere apart; single syllables stay syllables;
 - a query typed without marks is read as its most likely accented reading, from
-  the archive's own words and pairs, with the readings nearly as likely; the
-  reader may ask for every reading instead (`exact`, «Tìm chính xác»);
+  the archive's own words and the syllables that stand beside each other, with
+  the readings nearly as likely; the reader may ask for every reading instead
+  (`exact`, «Tìm chính xác»);
 - in a query typed with marks, a syllable typed bare keeps its own spelling where
-  the archive has it so beside its neighbours ("tai nạn", "cao tốc"), else it
-  is read ("dai đồng" -> "đại đồng");
+  the archive has that word ("tai nạn", "cao tốc"), else it is read ("dai
+  đồng" -> "đại đồng");
 - `-Thủ Đức` excludes the compound, not "Thủ" alone.
 
 A question (a long query) is matched by how much of it an article holds
