@@ -59,9 +59,14 @@ canonical_term = lru_cache(maxsize=200_000)(canonical)
 folded_term = lru_cache(maxsize=200_000)(fold)
 
 
-def _term_span(value, start, end):
+def _without_dot(piece):
     """Only pyvi's abbreviations ("TP.", "Tp.", "ThS.") end in a dot, which is not part of the word."""
-    return (start, end - 1) if value[end - 1] == "." else (start, end)
+    return piece[:-1] if piece[-1] == "." else piece
+
+
+def _term_span(value, start, end):
+    """`_without_dot` as a span of `value`."""
+    return start, start + len(_without_dot(value[start:end]))
 
 
 class _SpanTokenizer(Tokenizer):
@@ -201,11 +206,6 @@ def terms(analyzer, text):
 _TERM_CACHE = 200_000
 _syllable_terms = {}  # pyvi syllable -> its indexed term, or None (punctuation)
 _word_terms = {}  # a word's syllables (a tuple; a string for one) -> its indexed terms
-
-
-def _without_dot(piece):
-    """`_term_span` on a piece alone."""
-    return piece[:-1] if piece[-1] == "." else piece
 
 
 def syllable_term(piece):
