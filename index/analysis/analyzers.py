@@ -105,13 +105,21 @@ class _SpanTokenizer(Tokenizer):
             yield t
 
 
+def _word_parts(pieces):
+    """Which of a pyvi word's pieces are terms (their indexes), and whether they make one term joined
+    by "_" (else each is a term of its own: pyvi glued punctuation or a symbol to the word)."""
+    kept = [i for i, piece in enumerate(pieces) if _is_term(piece)]
+    return kept, len(kept) == len(pieces)
+
+
 def _word_spans(value, words):
     for word in words:
-        kept = [_term_span(value, s, e) for s, e in word if _is_term(value[s:e])]
-        if len(kept) == len(word):
-            yield "_".join(value[s:e] for s, e in kept), kept[0][0], kept[-1][1], False
-        else:  # pyvi glued punctuation or a symbol to a word: keep its real pieces
-            for s, e in kept:
+        kept, whole = _word_parts([value[s:e] for s, e in word])
+        spans = [_term_span(value, *word[i]) for i in kept]
+        if whole:
+            yield "_".join(value[s:e] for s, e in spans), spans[0][0], spans[-1][1], False
+        else:
+            for s, e in spans:
                 yield value[s:e], s, e, False
 
 
@@ -215,10 +223,9 @@ def syllable_term(piece):
 
 def terms_of_word(pieces):
     """The indexed terms of a pyvi word (its pieces): one, or its real pieces' when pyvi glued punctuation."""
-    kept = [_without_dot(piece) for piece in pieces if _is_term(piece)]
-    if len(kept) == len(pieces):
-        return [canonical_term("_".join(kept))]
-    return [canonical_term(piece) for piece in kept]
+    kept, whole = _word_parts(pieces)
+    terms = [_without_dot(pieces[i]) for i in kept]
+    return [canonical_term("_".join(terms))] if whole else [canonical_term(term) for term in terms]
 
 
 def index_terms(text, words):
