@@ -24,7 +24,7 @@ from pathlib import Path
 from index.analysis import segmenter, term_numbers
 from index.sources import articles
 from index.sources.dates import VIETNAM
-from index.store.directory import (AnotherVersion, Committer, IndexUnavailable, build_segment, create, exists,
+from index.store.directory import (Committer, IndexUnavailable, RebuildNeeded, build_segment, create, exists,
                                    known_hashes, open_index)
 from index.store.schema import NO_VALUE, TEXT_FIELDS, TITLE_FIELDS
 
@@ -155,7 +155,7 @@ def _prepare_dir(index_dir, rebuild):
             return create(index_dir)
         try:
             return open_index(index_dir)
-        except AnotherVersion:
+        except RebuildNeeded:
             if rebuild:
                 return create(index_dir)
             raise

@@ -15,6 +15,7 @@ import numpy as np
 
 from index.analysis.normalize import canonical
 from index.locality import gazetteer
+from index.store.reading import column_values
 from index.store.schema import NO_VALUE
 
 UNKNOWN = "unknown"  # the value of the bucket of articles with no locality
@@ -31,21 +32,6 @@ class FacetValue:
 
     def as_dict(self):
         return dict(vars(self))
-
-
-def column_values(reader, name, translate=True):
-    """Every article's value in the column `name`, None where a segment has no such column.
-
-    Read segment by segment: Whoosh's multi-segment column readers lose their
-    way when a segment lacks the column (no article in it had a value).
-    """
-    values = [None] * reader.doc_count_all()
-    for segment, offset in reader.leaf_readers():
-        if segment.has_column(name):
-            column = segment.column_reader(name, translate=translate)
-            for n in range(segment.doc_count_all()):
-                values[offset + n] = column[n]
-    return values
 
 
 class FacetColumns:

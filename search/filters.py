@@ -6,29 +6,26 @@ running a query, so filtering costs the same whatever the filter.
 
 from datetime import datetime, time as day_time
 
-import numpy as np
-from whoosh.util.times import datetime_to_long
-
 from index.locality import gazetteer
+from index.store.reading import date_number, date_numbers
 from index.store.schema import NO_VALUE
-from search.facets import UNKNOWN, column_values
+from search.facets import UNKNOWN
 from search.request import BadParameter
 
 
 class Dates:
-    """Every article's date as a number (Whoosh's own encoding), and whether it has one."""
+    """Every article's date as a number (`index.store.reading.date_number`), and whether it has one."""
 
     def __init__(self, reader, columns):
-        self.values = np.array([value if value is not None and value < 2 ** 63 else 0  # no date: None or a maximum
-                                for value in column_values(reader, "date", translate=False)], dtype=np.int64)
+        self.values = date_numbers(reader, "date")
         self.dated = ~columns.having("year", [NO_VALUE])
 
     def between(self, start, end):
         mask = self.dated.copy()
         if start is not None:
-            mask &= self.values >= datetime_to_long(datetime.combine(start, day_time.min))
+            mask &= self.values >= date_number(datetime.combine(start, day_time.min))
         if end is not None:
-            mask &= self.values <= datetime_to_long(datetime.combine(end, day_time.max))
+            mask &= self.values <= date_number(datetime.combine(end, day_time.max))
         return mask
 
 

@@ -6,10 +6,8 @@ took seconds. Here each term's postings are read once per commit into numpy
 arrays (article numbers and BM25 scores) kept in a bounded cache shared by the
 threads, and a query becomes sums and masks over arrays the size of the index.
 
-Segments written by our indexer are read from their posting files
-(`index.store.postingfile`), two array slices per term. Others are read through
-Whoosh, a block at a time below its matcher API (the W3 codec's block data),
-which is why `whoosh3` is pinned below 4.
+The store reads a term's postings for the whole index (`index.store.reading`);
+here they become BM25F scores.
 """
 
 import heapq
@@ -19,10 +17,8 @@ from collections import OrderedDict
 from functools import lru_cache, partial
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.util.numeric import byte_to_length
 
-from index.store.postingfile import PostingFile, term_hash
+from index.store.reading import CommitPostings, deleted_articles, field_lengths
 from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
 
 K1 = 1.2
@@ -30,74 +26,13 @@ B = 0.75
 TITLE_WEIGHT = 2.5  # a title occurrence counts as this many in the text
 CACHE_BYTES = 32 * 2 ** 20  # common syllables are in every article: ~280 KB each on 35k articles
 
-_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 _NOTHING = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 
 
-def _leaf_postings(matcher):
-    """(ids, frequencies) of one segment's posting list, a block at a time.
-
-    Each block's ids are deltas from zero; rebased on the block before, the
-    whole list is one cumulative sum.
-    """
-    if not isinstance(matcher, W3LeafMatcher):  # short lists are stored inline in the term info
-        ids, weights = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-        return np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float32)
-    deltas, weights = [], []
-    last = 0
-    while True:
-        matcher._read_data()
-        block_deltas, block_weights = matcher._data[0], matcher._data[1]
-        first = len(deltas)
-        deltas.extend(block_deltas)
-        deltas[first] -= last
-        last = matcher._maxid
-        if block_weights is None:
-            weights.extend([1.0] * len(block_deltas))
-        elif isinstance(block_weights, float):
-            weights.extend([block_weights] * len(block_deltas))
-        else:
-            weights.extend(block_weights)
-        if matcher._lastblock:
-            break
-        matcher._goto(matcher._nextoffset)
-    return np.cumsum(np.array(deltas, dtype=np.int64)).astype(np.int32), np.array(weights, dtype=np.float32)
-
-
-def posting_files(reader):
-    """(the posting file merged over every segment of `reader`, or None; else each segment's own, or
-    None for a segment Whoosh wrote): opened once per commit, each open reads the files' fences."""
-    merged = PostingFile.merged(reader)
-    return merged, [] if merged else [PostingFile.of(segment) for segment, _ in reader.leaf_readers()]
-
-
 def document_frequencies(reader, field, files=None):
-    """{term: how many articles hold it} for every term of `field`, read segment by segment.
-
-    Whoosh's own multi-segment term iteration merges the segments' term lists
-    in Python: on an index of 16 segments it took minutes where this takes
-    seconds, and a segment's posting file gives them faster still. `files`:
-    `reader`'s `posting_files`, when already open.
-    """
-    merged, own = files or posting_files(reader)
-    if merged is not None:
-        return merged.frequencies(field) if merged.has_field(field) else {}
-    found = {}
-    for (segment, _), stored in zip(reader.leaf_readers(), own):
-        if stored is not None:
-            for term, n in (stored.frequencies(field).items() if stored.has_field(field) else ()):
-                found[term] = found.get(term, 0) + n
-            continue
-        if field not in segment.indexed_field_names():
-            continue
-        for term, info in segment.iter_field(field):
-            term = term.decode("utf-8") if isinstance(term, bytes) else term
-            found[term] = found.get(term, 0) + info.doc_frequency()
-    return found
+    """{term: how many articles hold it} for every term of `field`. `files`: `reader`'s
+    `CommitPostings`, when already open."""
+    return (files or CommitPostings(reader)).frequencies(field)
 
 
 def frequencies_by_field(reader, files=None):
@@ -120,24 +55,13 @@ class Postings:
     def __init__(self, reader):
         self.size = reader.doc_count_all()
         self.live = np.ones(self.size, dtype=bool)
-        for segment, offset in reader.leaf_readers():
-            if segment.has_deletions():
-                self.live[[offset + n for n in segment._perdoc.deleted_docs()]] = False
+        self.live[deleted_articles(reader)] = False
         self.count = int(self.live.sum())
-        self.files = posting_files(reader)
+        self.files = CommitPostings(reader)
         self._lengths = {}
         self._cache = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-
-    def _field_lengths(self, reader, field):
-        lengths = np.zeros(self.size, dtype=np.float32)
-        for segment, offset in reader.leaf_readers():
-            column = segment._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
-            if column is not None and column._count:
-                raw = np.frombuffer(column._dbfile.get(column._basepos, column._count), dtype=np.uint8)
-                lengths[offset:offset + len(raw)] = _LENGTH_OF_BYTE[raw]
-        return lengths
 
     def lengths(self, reader, granularity):
         """Every article's weighted length (text + TITLE_WEIGHT x title) at `granularity`, and their mean.
@@ -146,31 +70,18 @@ class Postings:
         """
         found = self._lengths.get(granularity)
         if found is None:
-            lengths = (self._field_lengths(reader, TEXT_FIELDS[granularity])
-                       + TITLE_WEIGHT * self._field_lengths(reader, TITLE_FIELDS[granularity]))
+            lengths = (field_lengths(reader, TEXT_FIELDS[granularity])
+                       + TITLE_WEIGHT * field_lengths(reader, TITLE_FIELDS[granularity]))
             mean = float(lengths[self.live].mean()) if self.count else 1.0
             found = self._lengths[granularity] = (lengths, mean or 1.0)
         return found
 
-    def _frequencies(self, reader, field, text):
-        ids, weights = [], []
-        name = text.encode("utf-8")
-        key = np.uint64(term_hash(name))
-        merged, own = self.files
-        if merged is not None:
-            found = merged.postings(field, name, key)
-            ids, weights = ([found[0]], [found[1]]) if found is not None else ([], [])
-        for (segment, offset), stored in zip(reader.leaf_readers(), own):
-            if stored is not None:
-                found = stored.postings(field, name, key)
-            else:
-                found = _leaf_postings(segment.postings(field, text)) if (field, text) in segment else None
-            if found is not None:
-                ids.append(found[0] + offset)
-                weights.append(found[1])
-        if not ids:
+    def _frequencies(self, field, text):
+        """(live article numbers, frequencies) of `text` in `field`."""
+        found = self.files.postings(field, text)
+        if found is None:
             return _NOTHING
-        ids, tf = np.concatenate(ids), np.concatenate(weights)
+        ids, tf = found
         keep = self.live[ids]
         return (ids, tf) if keep.all() else (ids[keep], tf[keep])
 
@@ -180,8 +91,8 @@ class Postings:
         Summed per field instead, a common word in a short title outscored a
         rare one in the text, and titled articles buried untitled ones.
         """
-        title_ids, title_tf = self._frequencies(reader, TITLE_FIELDS[granularity], text)
-        text_ids, text_tf = self._frequencies(reader, TEXT_FIELDS[granularity], text)
+        title_ids, title_tf = self._frequencies(TITLE_FIELDS[granularity], text)
+        text_ids, text_tf = self._frequencies(TEXT_FIELDS[granularity], text)
         at = np.searchsorted(text_ids, title_ids)  # merged in one pass: the title's postings are few
         found = at < len(text_ids)
         found[found] = text_ids[at[found]] == title_ids[found]

@@ -75,6 +75,11 @@ def test_tone_mark_styles_both_match():
     assert about("Thành phố đã họp, Tỉnh uỷ Thanh Hoá chỉ đạo.").province == "Thanh Hóa"
 
 
+
+@pytest.mark.parametrize("lookalike", ["\u00d0", "\u0189"])  # Icelandic eth, African D
+def test_a_place_typed_with_a_lookalike_letter_is_found(lookalike):
+    assert about(f"Lãnh đạo Công an tỉnh {lookalike}ồng Tháp cho biết vụ việc.").province == "Đồng Tháp"
+
 def test_ho_chi_minh_thought_is_not_the_city():
     loc = about("Đẩy mạnh học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh trong cán bộ, đảng viên.")
     assert loc.province is None

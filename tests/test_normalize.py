@@ -28,6 +28,7 @@ def test_decomposed_input_and_lookalike_letters_become_vietnamese():
     assert nfc(decomposed) == "Đảng viên"
     assert nfc("\u00d0ảng") == "Đảng"  # Icelandic eth
     assert fold("\u00d0ảng") == "Dang"
+    assert nfc("\u0189à \u00f0ã") == "Đà đã" and fold("\u0189à \u00f0ã") == "Da da"
 
 
 def test_every_step_keeps_the_length_so_offsets_stay_true():

@@ -5,9 +5,11 @@ import pytest
 from whoosh import index as whoosh_index
 
 from index.store import builder, postingfile
+from index.store.directory import IndexUnavailable, RebuildNeeded
 from index.store.postingfile import PostingFile
-from index.store.schema import GRANULARITIES, TEXT_FIELDS
-from index.writer import analyse
+from index.store.reading import CommitPostings, field_lengths
+from index.store.schema import GRANULARITIES, TEXT_FIELDS, TITLE_FIELDS
+from index.writer import analyse, index_articles
 from search.postings import Postings, document_frequencies, inverse_frequency
 from tests.test_builder import _articles, built_index, reference_index
 
@@ -114,21 +116,30 @@ def test_a_file_that_is_not_a_posting_file_is_refused(tmp_path):
         PostingFile(tmp_path / "x.vnp")
 
 
-def test_search_reads_the_same_scores_from_posting_files_as_through_whoosh(indexes):
+def test_search_reads_the_postings_and_lengths_whoosh_holds(indexes):
+    """What BM25F is computed from, read through the store, against Whoosh's own index of the same articles."""
     ours, reference = indexes
     with ours.reader() as r, reference.reader() as ref:
-        fast, slow = Postings(r), Postings(ref)
-        assert fast.files[1][0] is not None and slow.files[1] == [None]
+        postings = Postings(r)
         for granularity in GRANULARITIES:
-            for term in ("lúa", "lúa gạo", "nông_dân", "nong dan", "lua", "đảng viên", "thu", "không có"):
-                a, b = fast._read(r, granularity, term), slow._read(ref, granularity, term)
-                assert np.array_equal(a[0], b[0]) and np.allclose(a[1], b[1]), (granularity, term)
-        assert document_frequencies(r, "text_pair") == document_frequencies(ref, "text_pair")
+            for field in (TITLE_FIELDS[granularity], TEXT_FIELDS[granularity]):
+                assert np.array_equal(field_lengths(r, field), field_lengths(ref, field)), field
+                for term in ("lúa", "lúa gạo", "nông_dân", "nong dan", "lua", "đảng viên", "thu", "không có"):
+                    ids, tf = postings._frequencies(field, term)
+                    expected = _whoosh_postings(ref, field, term) if (field, term) in ref else []
+                    assert list(zip(ids.tolist(), tf.tolist())) == expected, (field, term)
+        assert field_lengths(r, "text").any()
+
+
+def test_a_segment_without_its_posting_file_is_refused(indexes):
+    """A segment Whoosh wrote itself holds its text postings where search never reads them."""
+    _, reference = indexes
+    with reference.reader() as ref, pytest.raises(RebuildNeeded, match="no posting file.*`vnsearch index --rebuild`"):
+        Postings(ref)
 
 
 def _segmented_index(tmp_path, runs):
     """An index written by `runs` indexing runs of 80 articles each, two workers: two segments a run."""
-    from index.writer import index_articles
     from tests.conftest import write_jsonl
 
     for run in range(runs):
@@ -147,7 +158,7 @@ def test_an_indexing_run_merges_its_segments_posting_files_into_one(tmp_path):
         assert merged is not None and merged.documents == r.doc_count_all()
         fast = Postings(r)
         slow = Postings(r)
-        slow.files = None, [PostingFile.of(s) for s, _ in r.leaf_readers()]
+        slow.files = CommitPostings(r, merged=False)
         for granularity in GRANULARITIES:
             terms = document_frequencies(r, TEXT_FIELDS[granularity])
             assert terms == _per_segment_frequencies(r, TEXT_FIELDS[granularity])
@@ -182,7 +193,6 @@ def test_a_merged_file_that_no_longer_covers_the_index_is_not_used(tmp_path):
 
 def test_title_and_text_frequencies_are_merged_for_every_article_holding_either(indexes):
     """BM25F's summed frequency, against a plain per-article sum, for every term of title or text."""
-    from index.store.schema import TITLE_FIELDS
     from search.postings import TITLE_WEIGHT
 
     ours, _ = indexes
@@ -193,8 +203,8 @@ def test_title_and_text_frequencies_are_merged_for_every_article_holding_either(
                 document_frequencies(r, TEXT_FIELDS[granularity]))
             assert len(terms) > 100
             for term in terms:
-                title = postings._frequencies(r, TITLE_FIELDS[granularity], term)
-                text = postings._frequencies(r, TEXT_FIELDS[granularity], term)
+                title = postings._frequencies(TITLE_FIELDS[granularity], term)
+                text = postings._frequencies(TEXT_FIELDS[granularity], term)
                 expected = np.zeros(postings.size)
                 expected[text[0]] += text[1]
                 expected[title[0]] += TITLE_WEIGHT * title[1]
@@ -204,3 +214,27 @@ def test_title_and_text_frequencies_are_merged_for_every_article_holding_either(
                 tf = expected[ids]
                 assert np.allclose(scores, inverse_frequency(postings.count, len(ids)) * tf * 2.2
                                    / (tf + 1.2 * (0.25 + 0.75 * lengths[ids] / mean)), rtol=1e-5)
+
+
+def test_an_index_whoosh_optimized_is_refused_never_searched_in_silence(tmp_path):
+    """`optimize()` merges the segments into one without a posting file: its articles would be found by
+    no text query. An engine already open refuses the new commit, a new one the index; a rebuild mends it."""
+    from search.engine import Engine
+    from search.request import SearchRequest
+
+    request = SearchRequest.from_params({"q": "đảng viên", "limit": "100"})
+    ix = _segmented_index(tmp_path, runs=1)
+    assert len(ix.reader().leaf_readers()) == 2
+    with Engine(tmp_path / "ix") as engine:
+        assert engine.search(request).total == 80
+        ix.optimize()
+        assert len(whoosh_index.open_dir(str(tmp_path / "ix")).reader().leaf_readers()) == 1
+        with pytest.raises(IndexUnavailable, match="optimize.*run `vnsearch index --rebuild`"):
+            engine.search(request)
+    with pytest.raises(IndexUnavailable, match="optimize.*run `vnsearch index --rebuild`"):
+        Engine(tmp_path / "ix")
+    with pytest.raises(IndexUnavailable, match="--rebuild"):
+        index_articles([tmp_path / "r0.jsonl"], tmp_path / "ix", workers=1)
+    summary = index_articles([tmp_path / "r0.jsonl"], tmp_path / "ix", workers=1, rebuild=True)
+    with Engine(tmp_path / "ix") as engine:
+        assert summary.indexed == 80 and engine.search(request).total == 80

@@ -59,9 +59,14 @@ canonical_term = lru_cache(maxsize=200_000)(canonical)
 folded_term = lru_cache(maxsize=200_000)(fold)
 
 
-def _term_span(value, start, end):
+def _without_dot(piece):
     """Only pyvi's abbreviations ("TP.", "Tp.", "ThS.") end in a dot, which is not part of the word."""
-    return (start, end - 1) if value[end - 1] == "." else (start, end)
+    return piece[:-1] if piece[-1] == "." else piece
+
+
+def _term_span(value, start, end):
+    """`_without_dot` as a span of `value`."""
+    return start, start + len(_without_dot(value[start:end]))
 
 
 class _SpanTokenizer(Tokenizer):
@@ -100,13 +105,21 @@ class _SpanTokenizer(Tokenizer):
             yield t
 
 
+def _word_parts(pieces):
+    """Which of a pyvi word's pieces are terms (their indexes), and whether they make one term joined
+    by "_" (else each is a term of its own: pyvi glued punctuation or a symbol to the word)."""
+    kept = [i for i, piece in enumerate(pieces) if _is_term(piece)]
+    return kept, len(kept) == len(pieces)
+
+
 def _word_spans(value, words):
     for word in words:
-        kept = [_term_span(value, s, e) for s, e in word if _is_term(value[s:e])]
-        if len(kept) == len(word):
-            yield "_".join(value[s:e] for s, e in kept), kept[0][0], kept[-1][1], False
-        else:  # pyvi glued punctuation or a symbol to a word: keep its real pieces
-            for s, e in kept:
+        kept, whole = _word_parts([value[s:e] for s, e in word])
+        spans = [_term_span(value, *word[i]) for i in kept]
+        if whole:
+            yield "_".join(value[s:e] for s, e in spans), spans[0][0], spans[-1][1], False
+        else:
+            for s, e in spans:
                 yield value[s:e], s, e, False
 
 
@@ -203,11 +216,6 @@ _syllable_terms = {}  # pyvi syllable -> its indexed term, or None (punctuation)
 _word_terms = {}  # a word's syllables (a tuple; a string for one) -> its indexed terms
 
 
-def _without_dot(piece):
-    """`_term_span` on a piece alone."""
-    return piece[:-1] if piece[-1] == "." else piece
-
-
 def syllable_term(piece):
     """The indexed term of one of pyvi's pieces, or None (punctuation, symbols)."""
     return canonical_term(_without_dot(piece)) if _is_term(piece) else None
@@ -215,10 +223,9 @@ def syllable_term(piece):
 
 def terms_of_word(pieces):
     """The indexed terms of a pyvi word (its pieces): one, or its real pieces' when pyvi glued punctuation."""
-    kept = [_without_dot(piece) for piece in pieces if _is_term(piece)]
-    if len(kept) == len(pieces):
-        return [canonical_term("_".join(kept))]
-    return [canonical_term(piece) for piece in kept]
+    kept, whole = _word_parts(pieces)
+    terms = [_without_dot(pieces[i]) for i in kept]
+    return [canonical_term("_".join(terms))] if whole else [canonical_term(term) for term in terms]
 
 
 def index_terms(text, words):

@@ -47,15 +47,18 @@ def pyvi():
     return _tokenizer
 
 
-def _joins(previous, current):
-    """pyvi's rule for gluing a syllable to the one before it, once the model said I_W."""
-    return (
-        current not in string.punctuation
-        and previous not in string.punctuation
-        and not current[0].isdigit()
-        and not previous[0].isdigit()
-        and not (current[0].istitle() and not previous[0].istitle())
-    )
+def piece_facts(piece):
+    """What pyvi's joining rule (`joins`) reads of a piece: whether it is punctuation, starts with a digit,
+    starts with a capital."""
+    return piece in string.punctuation, piece[0].isdigit(), piece[0].istitle()
+
+
+def joins(previous, current):
+    """pyvi's rule for gluing a piece to the one before it, once the model said I_W, on their `piece_facts`:
+    neither is punctuation nor starts with a digit, and no capital follows a small letter. Each fact is a
+    bool, or a numpy boolean array for every pair of a text at once (`^ True` negates both)."""
+    (punctuation, digit, title), (punctuation_, digit_, title_) = previous, current
+    return (punctuation | punctuation_ | digit | digit_ | (title_ & (title ^ True))) ^ True
 
 
 def pieces(text):
@@ -156,15 +159,14 @@ def words(text):
     syllables = [prepared[s:e] for s, e in spans]
     result = []
     word = [spans[0]]
-    previous = syllables[0]
+    facts = [piece_facts(syllable) for syllable in syllables]
     inside = inside_many(model().number([syllables]))[0]
-    for span, syllable, joined in zip(spans[1:], syllables[1:], inside[1:].tolist()):
-        if joined and _joins(previous, syllable):
+    for span, previous, current, joined in zip(spans[1:], facts, facts[1:], inside[1:].tolist()):
+        if joined and joins(previous, current):
             word.append(span)
         else:
             result.append(tuple(word))
             word = [span]
-        previous = syllable
     result.append(tuple(word))
     return result
 

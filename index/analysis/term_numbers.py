@@ -13,7 +13,6 @@ and the analyzers' (tests/test_term_numbers.py): texts with control characters,
 where pyvi's pieces and the text's own differ, go through `index_terms`.
 """
 
-import string
 from array import array
 
 import numpy as np
@@ -51,9 +50,10 @@ class TermNumbers:
         afresh now and then (a new `generation`): each number's facts are kept here, for that generation."""
         self._generation = generation
         # per piece number: its syllable term and folded term (-1: not a term), whether it ends a
-        # sentence (a non-term such as "."), and what pyvi's joining rule reads (segmenter._joins)
+        # sentence (a non-term such as "."), and what pyvi's joining rule reads (segmenter.piece_facts)
         self._syllable, self._folded = array("q"), array("q")
-        self._end, self._punctuation, self._digit, self._title = array("b"), array("b"), array("b"), array("b")
+        self._end = array("b")
+        self._facts = (array("b"), array("b"), array("b"))
 
     def _number(self, texts):
         """The numbers of each text's pieces, each number's facts known."""
@@ -70,9 +70,8 @@ class TermNumbers:
         self._syllable.append(-1 if term is None else self._numbers[term])
         self._folded.append(-1 if term is None else self._numbers[analyzers.folded_term(term)])
         self._end.append(term is None and analyzers.ends_sentence(piece))
-        self._punctuation.append(piece in string.punctuation)
-        self._digit.append(piece[0].isdigit())
-        self._title.append(piece[0].istitle())
+        for facts, fact in zip(self._facts, segmenter.piece_facts(piece)):
+            facts.append(fact)
 
     def names(self, granularity, keys):
         """Where the terms of `keys` (as `terms` gives them for `granularity`) are, as UTF-8, in the form
@@ -125,10 +124,8 @@ class TermNumbers:
         """The term numbers of pyvi's words: where the CRF and pyvi's joining rule start a word."""
         if not len(ids):
             return syllable
-        punctuation = np.frombuffer(self._punctuation, dtype=bool)[ids]
-        digit = np.frombuffer(self._digit, dtype=bool)[ids]
-        title = np.frombuffer(self._title, dtype=bool)[ids]
-        joins = ~(punctuation[1:] | punctuation[:-1] | digit[1:] | digit[:-1] | (title[1:] & ~title[:-1]))
+        facts = [np.frombuffer(fact, dtype=bool)[ids] for fact in self._facts]
+        joins = segmenter.joins([fact[:-1] for fact in facts], [fact[1:] for fact in facts])
         starts = np.ones(len(ids), dtype=bool)
         starts[1:] = ~(inside[1:] & joins)
         first = np.flatnonzero(starts)

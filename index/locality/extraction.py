@@ -11,7 +11,6 @@ leads; otherwise the article is left without a province.
 
 import math
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -84,7 +83,6 @@ _SPLIT = re.compile(r"(\W+)")
 _NAME_GAP = re.compile(r"\s+|\s*[-–]\s*")
 _TYPE_GAP = re.compile(r"\s*\.?\s*")
 _TAG = re.compile(r"\s*(?:\(([^()\n]{2,40})\)|([^\s()]{2,30}))\s*[-–—]")
-_LOOKALIKES = ("\u00d0", "\u0189", "\u00f0")
 
 
 @dataclass(frozen=True)
@@ -186,13 +184,6 @@ def _name_tables():
     return _NameTables()
 
 
-def _nfc(text):
-    """index.normalize.nfc, skipping its letter-by-letter lookalike pass when there is no lookalike."""
-    if any(letter in text for letter in _LOOKALIKES):
-        return nfc(text)
-    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
-
-
 class _Text:
     """One part of an article split into syllables and the gaps between them.
 
@@ -201,7 +192,7 @@ class _Text:
     """
 
     def __init__(self, text):
-        self._parts = _SPLIT.split(_nfc(text))
+        self._parts = _SPLIT.split(nfc(text))
         self.words, self.gaps = self._parts[0::2], self._parts[1::2]
 
     def lower(self, start, end):
@@ -316,7 +307,7 @@ def _tag_hits(lead, body, source):
     """A newspaper's tag at the start of the lead or of the body's first paragraphs, or its name."""
     starts = [lead] + body.split("\n", 3)[:3]
     for start in starts:
-        m = _TAG.match(_nfc(start[:50]))
+        m = _TAG.match(nfc(start[:50]))
         if m:
             tag = m.group(1) or m.group(2)
             province = gazetteer.find_newspaper_tag(tag)

@@ -26,8 +26,9 @@ class IndexUnavailable(Exception):
     """The index cannot be written or read; the message says which and why."""
 
 
-class AnotherVersion(IndexUnavailable):
-    """The index was made by another version of vnsearch: `--rebuild` replaces it."""
+class RebuildNeeded(IndexUnavailable):
+    """This version cannot read the whole index (made by another version, or segments merged by another
+    program): `--rebuild` replaces it."""
 
 
 def exists(index_dir):
@@ -42,12 +43,13 @@ def create(index_dir):
     return whoosh_index.create_in(str(index_dir), make_schema())
 
 
-def open_index(index_dir, current=True):
+def open_index(index_dir):
     """The index in `index_dir`, or IndexUnavailable saying how to make one.
 
-    With `current`, an index made by another version of vnsearch (other
-    fields, or posting files of another format) is refused too: searching it
-    would quietly miss what it lacks.
+    An index this version cannot read whole (made by another version: other
+    fields, analyzers at other module paths, posting files of another format;
+    or segments without their posting files) is refused with RebuildNeeded:
+    searching it would quietly miss what it lacks.
     """
     if not exists(index_dir):
         raise IndexUnavailable(f"no index in {index_dir}: run `vnsearch index` first")
@@ -58,20 +60,26 @@ def open_index(index_dir, current=True):
         raise _another_version(index_dir) from None
     except Exception as e:  # a damaged or foreign directory
         raise IndexUnavailable(f"cannot open the index in {index_dir}: {e}") from None
-    if current and not is_current(ix):
+    if sorted(ix.schema.names()) != sorted(make_schema().names()):
         raise _another_version(index_dir)
+    folder = getattr(ix.storage, "folder", None)
+    for segment in ix._segments() if folder is not None else ():
+        if not postingfile.is_current(folder, segment):
+            raise _another_version(index_dir)
+        if not postingfile.exists(folder, segment):
+            raise RebuildNeeded(without_posting_file(segment))
     return ix
 
 
 def _another_version(index_dir):
-    return AnotherVersion(f"the index in {index_dir} was made by another version of vnsearch; "
-                            "run `vnsearch index --rebuild`")
+    return RebuildNeeded(f"the index in {index_dir} was made by another version of vnsearch; "
+                         "run `vnsearch index --rebuild`")
 
 
-def is_current(ix):
-    folder = getattr(ix.storage, "folder", None)
-    return (sorted(ix.schema.names()) == sorted(make_schema().names())
-            and (folder is None or all(postingfile.is_current(folder, s) for s in ix._segments())))
+def without_posting_file(segment):
+    """The message refusing a Whoosh `segment` that has no posting file."""
+    return (f"segment {segment.segment_id()} of the index has no posting file (segments merged by another "
+            "program, such as Whoosh's optimize(), lose theirs); run `vnsearch index --rebuild`")
 
 
 def known_hashes(ix):

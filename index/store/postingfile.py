@@ -367,6 +367,11 @@ class PostingFile:
         return self._fields[field].frequencies()
 
 
+def exists(folder, segment):
+    """Whether the Whoosh `segment` has its own posting file."""
+    return os.path.exists(os.path.join(folder, segment.make_filename(EXTENSION)))
+
+
 def is_current(folder, segment):
     """False when the Whoosh `segment` has a posting file (its own, or a merged one named after it) in
     another format than this version writes."""

@@ -1,0 +1,108 @@
+"""What search reads from one commit of the index, as arrays over its articles (numbered as Whoosh's
+reader numbers them): a term's postings and document frequencies, field lengths, deleted articles,
+columns.
+
+The text fields' postings are in posting files (`index.store.postingfile`): the file the last
+indexing run merged over every segment when it still covers them, else each segment's own. A
+segment without one (merged by another program, such as Whoosh's `optimize`, whose merge drops
+them) is refused: its articles would be found by nothing, in silence.
+"""
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.util.numeric import byte_to_length
+from whoosh.util.times import datetime_to_long
+
+from index.store.directory import RebuildNeeded, without_posting_file
+from index.store.postingfile import PostingFile, term_hash
+
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+
+
+class CommitPostings:
+    """The posting files of one commit, opened once (each open reads the files' fences); safe to share
+    between threads. `merged=False` reads each segment's own file even where a merged one covers them."""
+
+    def __init__(self, reader, merged=True):
+        found = PostingFile.merged(reader) if merged else None
+        if found is not None:
+            self._parts = [(found, 0)]
+            return
+        self._parts = []
+        for segment, offset in reader.leaf_readers():
+            if segment.doc_count_all():  # (an empty index reads as one reader without a segment)
+                own = PostingFile.of(segment)
+                if own is None:
+                    raise RebuildNeeded(without_posting_file(segment.segment()))
+                self._parts.append((own, offset))
+
+    def postings(self, field, text):
+        """(article numbers ascending, frequencies as float32) of the term `text` in `field`, or None."""
+        name = text.encode("utf-8")
+        key = np.uint64(term_hash(name))
+        ids, frequencies = [], []
+        for file, offset in self._parts:
+            found = file.postings(field, name, key)
+            if found is not None:
+                ids.append(found[0] + offset)
+                frequencies.append(found[1])
+        if not ids:
+            return None
+        return (ids[0], frequencies[0]) if len(ids) == 1 else (np.concatenate(ids), np.concatenate(frequencies))
+
+    def frequencies(self, field):
+        """{term: how many articles hold it} for every term of `field`.
+
+        Read file by file: Whoosh's own multi-segment term iteration merges the segments' term lists in
+        Python, minutes on an index of 16 segments."""
+        if len(self._parts) == 1:
+            file = self._parts[0][0]
+            return file.frequencies(field) if file.has_field(field) else {}
+        found = {}
+        for file, _ in self._parts:
+            for term, n in (file.frequencies(field).items() if file.has_field(field) else ()):
+                found[term] = found.get(term, 0) + n
+        return found
+
+
+def field_lengths(reader, field):
+    """Every article's length in `field` (its number of terms), as Whoosh's one-byte approximation."""
+    lengths = np.zeros(reader.doc_count_all(), dtype=np.float32)
+    for segment, offset in reader.leaf_readers():
+        column = segment._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
+        if column is not None and column._count:
+            raw = np.frombuffer(column._dbfile.get(column._basepos, column._count), dtype=np.uint8)
+            lengths[offset:offset + len(raw)] = _LENGTH_OF_BYTE[raw]
+    return lengths
+
+
+def deleted_articles(reader):
+    """The numbers of the articles deleted (replaced or gone) but still counted in the commit."""
+    return [offset + n for segment, offset in reader.leaf_readers() if segment.has_deletions()
+            for n in segment._perdoc.deleted_docs()]
+
+
+def column_values(reader, name, translate=True):
+    """Every article's value in the column `name`, None where a segment has no such column.
+
+    Read segment by segment: Whoosh's multi-segment column readers lose their
+    way when a segment lacks the column (no article in it had a value).
+    """
+    values = [None] * reader.doc_count_all()
+    for segment, offset in reader.leaf_readers():
+        if segment.has_column(name):
+            column = segment.column_reader(name, translate=translate)
+            for n in range(segment.doc_count_all()):
+                values[offset + n] = column[n]
+    return values
+
+
+def date_numbers(reader, name):
+    """Every article's date in the DATETIME column `name`, as `date_number` gives it; 0 where it has none."""
+    return np.array([value if value is not None and value < 2 ** 63 else 0  # no date: None or a maximum
+                     for value in column_values(reader, name, translate=False)], dtype=np.int64)
+
+
+def date_number(moment):
+    """A datetime as a DATETIME column holds it (Whoosh's encoding: ordered as the moments are)."""
+    return datetime_to_long(moment)
