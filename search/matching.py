@@ -28,11 +28,14 @@ def syllable_term(s):
 
 
 def form_terms(form):
-    """What a sequence of syllables must contain: a syllable alone, or every neighbouring pair
-    (and the syllables typed with marks, exactly)."""
-    if len(form) == 1:
-        return [syllable_term(form[0])]
-    return [pair_term(a, b) for a, b in zip(form, form[1:])] + [("syllables", s.text) for s in form if s.accented]
+    """What a sequence of syllables must contain: each neighbouring pair that no punctuation parts
+    ("Văn hóa, Thể thao": "văn hóa", "thể thao", not "hóa thể"), and each syllable no pair holds as
+    typed (a syllable typed with marks in a folded pair)."""
+    pairs = [(i, pair_term(a, b)) for i, (a, b) in enumerate(zip(form, form[1:])) if b.joined]
+    exact = {j for i, (granularity, _) in pairs if granularity == "pairs" for j in (i, i + 1)}
+    paired = {j for i, _ in pairs for j in (i, i + 1)}
+    return [term for _, term in pairs] + [syllable_term(s) for j, s in enumerate(form)
+                                          if j not in exact and (s.accented or j not in paired)]
 
 
 class Masks:

@@ -20,7 +20,7 @@ A question (a long query) is matched by how much of it an article holds
 word frequencies, which costs no lookups.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import product
 
 from index.analysis.analyzers import WordAnalyzer, terms
@@ -154,12 +154,14 @@ class Meaning:
 
     @property
     def reading(self):
-        """The likeliest accented form of each free syllable of a query typed without marks, in order: what
-        ranks first, even where every reading matches (`exact`)."""
-        if not self.folded:
+        """The likeliest accented form of each free syllable, in order, where some were typed without marks
+        and read: what ranks first among the readings that match (or every one, `exact`)."""
+        if self.folded:
+            return [s.text for part in self.parts for s in (
+                part.forms[0] if part.read else _likeliest(part.typed, self._vocabulary))]
+        if self.question or not any(part.read for part in self.parts):
             return []
-        return [s.text for part in self.parts for s in (
-            part.forms[0] if part.read else _likeliest(part.typed, self._vocabulary))]
+        return [s.text for part in self.parts for s in (part.forms[0] if part.read else part.typed)]
 
     @property
     def read_as(self):
@@ -252,7 +254,8 @@ def _groups(run, sizes, vocabulary, masks=None):
     pieces = []
     i = 0
     while i < len(run):
-        size = 2 if i + 1 < len(run) and (sizes[i] == 2 or vocabulary.words_like(run[i:i + 2])) else 1
+        size = 2 if i + 1 < len(run) and run[i + 1].joined and (
+            sizes[i] == 2 or vocabulary.words_like(run[i:i + 2])) else 1
         pieces.append(tuple(run[i:i + size]))
         i += size
     groups = []
@@ -260,7 +263,7 @@ def _groups(run, sizes, vocabulary, masks=None):
     while k < len(pieces):
         for m in range(len(pieces) - k, 0, -1):
             joined = sum(pieces[k:k + m], ())
-            if m == 1 or len(joined) > LONGEST_WORD:
+            if m == 1 or len(joined) > LONGEST_WORD or not all(piece[0].joined for piece in pieces[k + 1:k + m]):
                 continue
             words = vocabulary.words_like(joined)
             if words and (len(joined) == 2 or _one_word(words[0], [len(p) for p in pieces[k:k + m]], masks)):
@@ -292,7 +295,7 @@ def _collocations(groups, vocabulary, masks):
     joined = []
     for group in groups:
         previous = joined[-1] if joined else None
-        if (len(group) == 1 and previous is not None and len(previous) == 1
+        if (len(group) == 1 and previous is not None and len(previous) == 1 and group[0].joined
                 and not (group[0].accented and previous[0].accented)
                 and _together(previous[0], group[0], vocabulary, masks)):
             joined[-1] = previous + group
@@ -352,5 +355,10 @@ def _continue_exclusions(parsed, vocabulary):
                 excluded[e] = joined
                 taken.update(range(first, first + n))
                 break
-    return [piece for i, piece in enumerate(parsed.pieces) if i not in taken], excluded
+    pieces = list(parsed.pieces)
+    for _, first in parsed.continued.values():
+        if first not in taken:  # typed after an excluded word: pairs with no free word before it
+            raw, parts = pieces[first]
+            pieces[first] = raw, [replace(parts[0], joined=False)] + parts[1:]
+    return [piece for i, piece in enumerate(pieces) if i not in taken], excluded
 

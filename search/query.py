@@ -8,7 +8,7 @@ syntax is the one people know from web search: words, "quoted phrases",
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from index.analysis.analyzers import SyllableAnalyzer, terms
 from index.analysis.normalize import canonical, fold, has_diacritics, nfc
@@ -22,11 +22,16 @@ _SYLLABLES = SyllableAnalyzer()
 
 @dataclass(frozen=True)
 class Syllable:
-    """One query syllable: its canonical form, folded form, and whether it was typed with marks."""
+    """One query syllable: its canonical form, folded form, and whether it was typed with marks.
+
+    `joined`: it pairs with the syllable before it (no punctuation between, as the index's pairs are
+    made: `index.analysis.analyzers.breaks_pairs`); not part of what the syllable is.
+    """
 
     text: str
     folded: str
     accented: bool
+    joined: bool = field(default=True, compare=False)
 
     @classmethod
     def of(cls, text):
@@ -74,7 +79,17 @@ class ParsedQuery:
 
 def syllables(text):
     """The query syllables of a piece of text, analysed as the index analyses articles."""
-    return [Syllable.of(t) for t in terms(_SYLLABLES, text)]
+    return [replace(Syllable.of(t.text), joined=t.joined) for t in _SYLLABLES(text)]
+
+
+def _continuing(previous, raw):
+    """The syllables of the piece `raw` typed after the piece `previous`, the first paired with the last
+    before it unless punctuation parts them ("tỉnh, thành")."""
+    parts = syllables(raw)
+    if parts:
+        joined = syllables(f"{previous} {raw}")[len(syllables(previous))].joined if previous else False
+        parts[0] = replace(parts[0], joined=joined)
+    return parts
 
 
 def clean(text):
@@ -99,11 +114,15 @@ def parse(raw):
     query = ParsedQuery(text=text, notices=notices)
     negate_next = False
     just_excluded = None  # (the excluded word just read, as written), which the next free piece may continue
+    previous = None  # the piece just read (free or excluded), which the next one may pair with
     for m in _PART.finditer(text_for_parts):
         if m["negword"]:
-            negate_next, just_excluded = True, None
+            negate_next, just_excluded, previous = True, None, None
             continue
-        parts = syllables(m["phrase"] if m["phrase"] is not None else m["word"])
+        if m["phrase"] is not None or negate_next:
+            parts = syllables(m["phrase"] if m["phrase"] is not None else m["word"])
+        else:
+            parts = _continuing(previous, m["word"])
         if m["phrase"] is not None:
             if parts:
                 (query.excluded if m["neg"] else query.phrases).append(parts)
@@ -116,5 +135,6 @@ def parse(raw):
                 query.continued[just_excluded[0]] = just_excluded[1], len(query.pieces)
             query.pieces.append((m["word"], parts))
             just_excluded = None
+        previous = m["word"]  # None after a phrase
         negate_next = False
     return query

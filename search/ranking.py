@@ -170,7 +170,8 @@ class Ranking:
         for word in dict.fromkeys(self.words):
             self._add(scores, "words", word, WORD)
         free = self.scored_words
-        for term in dict.fromkeys(pair_term(*pair) for pair in zip(free, free[1:]) if _telling(pair)):
+        pairs = [pair for pair in zip(free, free[1:]) if pair[1].joined and _telling(pair)]
+        for term in dict.fromkeys(pair_term(*pair) for pair in pairs):
             self._add(scores, *term, PAIR)
         for syllable in dict.fromkeys(self.reading):
             self._add(scores, "syllables", syllable, READING)

@@ -25,6 +25,7 @@ _VARIANTS = {
 
 
 _SPACED = re.compile(r"\S+")
+_LETTER = re.compile(r"[^\W_]")
 
 
 def _any_marks(folded):
@@ -89,7 +90,8 @@ class Highlighter:
             for sequence in self._starting.get(hits[i][3], ()):
                 end = i + len(sequence)
                 if end <= len(hits) and all(_fits(s, hit) for s, hit in zip(sequence, hits[i:end])) and all(
-                        _beside(text, a[1], b[0]) for a, b in zip(hits[i:end], hits[i + 1:end])):
+                        _beside(text, a[1], b[0], s.joined) for a, b, s in zip(hits[i:end], hits[i + 1:end],
+                                                                             sequence[1:])):
                     found.append((hits[i][0], hits[end - 1][1], " ".join(s.folded for s in sequence)))
                     i = end
                     break
@@ -102,9 +104,11 @@ def _fits(syllable, hit):
     return hit[2] == syllable.text if syllable.accented else hit[3] == syllable.folded
 
 
-def _beside(text, end, start):
-    """Whether two syllables stand side by side: nothing but a space or a hyphen between them."""
-    return text[end:start].strip() in ("", "-")
+def _beside(text, end, start, joined):
+    """Whether two syllables stand side by side: nothing but a space or a joiner between them, or where
+    the query parts them (`joined` false: "Văn hóa, Thể thao"), nothing but spaces and punctuation."""
+    between = text[end:start].strip()
+    return between in ("", "-", "&", "/") or (not joined and len(between) <= 3 and not _LETTER.search(between))
 
 
 def mark(text, spans):

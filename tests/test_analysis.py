@@ -38,9 +38,11 @@ def test_abbreviation_dot_is_not_part_of_the_term():
     assert terms(SyllableAnalyzer(), "TP. Hồ Chí Minh")[:1] == ["tp"]
 
 
-def test_pairs_are_neighbouring_syllables_within_a_sentence():
+def test_pairs_are_neighbouring_syllables_with_no_punctuation_between():
     assert terms(PairAnalyzer(), "Đảng viên Thủ Đức. Hà Nội") == ["đảng viên", "viên thủ", "thủ đức", "hà nội"]
-    assert terms(FoldedPairAnalyzer(), "Đảng viên, thủ đức!") == ["dang vien", "vien thu", "thu duc"]
+    assert terms(FoldedPairAnalyzer(), "Đảng viên, thủ đức!") == ["dang vien", "thu duc"]
+    assert terms(PairAnalyzer(), "các tỉnh, thành phố (Hà Nội) “đánh bay”") == [
+        "các tỉnh", "thành phố", "hà nội", "đánh bay"]  # no compound "tỉnh thành", "phố hà"
 
 
 def test_abbreviations_written_with_signs_are_pairs():

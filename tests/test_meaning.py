@@ -34,6 +34,8 @@ ARTICLES = [
     {"id": "insurance2", "title": "Hội nghị", "body": "Hội nghị bàn về bảo hiểm y tế và an sinh xã hội."},
     {"id": "council", "title": "Họp", "body": "UBND tỉnh và HĐND tỉnh họp với MTTQ về CSGT và BHXH."},
     {"id": "palin", "title": "Thế giới", "body": "Sarah Palin phát biểu tại Alaska về kinh tế."},
+    {"id": "provinces", "title": "Tin vùng", "body": "Lãnh đạo các tỉnh, thành phố họp trực tuyến."},
+    {"id": "both", "title": "Tin vùng", "body": "Các tỉnh thành đều báo cáo số liệu."},
 ]
 
 
@@ -67,6 +69,12 @@ def marks(html):
 def test_a_compound_matches_where_its_syllables_stand_together(engine, q, expected):
     result = run(engine, q)
     assert ids(result) == expected and result.total == len(expected)
+
+
+def test_punctuation_parts_a_compound(engine):
+    assert ids(run(engine, "tỉnh thành")) == {"both"}  # not "các tỉnh, thành phố"
+    result = run(engine, '"tỉnh, thành phố"')  # a phrase typed with its comma finds it as written
+    assert ids(result) == {"provinces"} and marks(result.hits[0].snippet) == ["tỉnh, thành phố"]
 
 
 def test_a_bare_syllable_beside_its_neighbour_is_kept_as_written(engine):

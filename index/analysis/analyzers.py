@@ -42,16 +42,18 @@ def segment(text):
 
 
 _ALNUM = re.compile(r"[^\W_]")
-_SENTENCE_END = re.compile(r"[.!?;:…\n]")
+# What may stand between two syllables of one compound: "GD-ĐT", "NN&PTNT", "2/9".
+_JOINERS = frozenset("-&/")
 
 
 def _is_term(piece):
     return _ALNUM.search(piece) is not None
 
 
-def ends_sentence(piece):
-    """Whether a piece that is no term ends a sentence or clause: no pair spans it."""
-    return _SENTENCE_END.match(piece) is not None
+def breaks_pairs(piece):
+    """Whether a piece that is no term parts the syllables around it, so that no pair spans it: any
+    punctuation but a joiner ("tỉnh, thành phố" holds no compound "tỉnh thành")."""
+    return piece not in _JOINERS
 
 
 # Articles repeat their words: normalizing each distinct token once makes analysis several times faster.
@@ -72,8 +74,9 @@ def _term_span(value, start, end):
 class _SpanTokenizer(Tokenizer):
     """Turns (text, start, end, joined) into Whoosh tokens with positions and offsets.
 
-    `joined` says the token follows the previous one in the same sentence
-    (clause): the two can form a pair. "GD-ĐT" and "NN&PTNT" are pairs.
+    `joined` says the token follows the previous one with no punctuation but a
+    joiner between (`breaks_pairs`): the two can form a pair. "GD-ĐT" and
+    "NN&PTNT" are pairs.
     """
 
     def spans(self, value):
@@ -130,7 +133,7 @@ def _syllable_spans(value):
             start, end = _term_span(value, start, end)
             yield value[start:end], start, end, joined
             joined = True
-        elif _SENTENCE_END.match(value, start):
+        elif breaks_pairs(value[start:end]):
             joined = False
 
 
@@ -167,7 +170,7 @@ class FoldFilter(Filter):
 
 
 class PairFilter(Filter):
-    """Each syllable with the one before it in the same sentence ("đảng viên").
+    """Each syllable with the one before it, no punctuation between ("đảng viên").
 
     A pair spans both syllables and takes the first one's position.
     """
@@ -256,6 +259,6 @@ def index_terms(text, words):
             syllables.append(term)
             joins.append(joined)
             joined = True
-        elif ends_sentence(piece):
+        elif breaks_pairs(piece):
             joined = False
     return word_terms, syllables, joins

@@ -49,8 +49,9 @@ class TermNumbers:
         """Pieces are numbered by pyvi's CRF model (`segmenter.model().number`), which numbers them
         afresh now and then (a new `generation`): each number's facts are kept here, for that generation."""
         self._generation = generation
-        # per piece number: its syllable term and folded term (-1: not a term), whether it ends a
-        # sentence (a non-term such as "."), and what pyvi's joining rule reads (segmenter.piece_facts)
+        # per piece number: its syllable term and folded term (-1: not a term), whether it parts the
+        # syllables around it (punctuation, analyzers.breaks_pairs), and what pyvi's joining rule reads
+        # (segmenter.piece_facts)
         self._syllable, self._folded = array("q"), array("q")
         self._end = array("b")
         self._facts = (array("b"), array("b"), array("b"))
@@ -69,7 +70,7 @@ class TermNumbers:
         term = analyzers.syllable_term(piece)
         self._syllable.append(-1 if term is None else self._numbers[term])
         self._folded.append(-1 if term is None else self._numbers[analyzers.folded_term(term)])
-        self._end.append(term is None and analyzers.ends_sentence(piece))
+        self._end.append(term is None and analyzers.breaks_pairs(piece))
         for facts, fact in zip(self._facts, segmenter.piece_facts(piece)):
             facts.append(fact)
 
@@ -113,8 +114,8 @@ class TermNumbers:
         is_term = syllable >= 0
         at = np.flatnonzero(is_term)
         syllables = syllable[at]
-        sentence = np.cumsum(np.frombuffer(self._end, dtype=np.int8)[ids])[at]
-        joined = sentence[1:] == sentence[:-1]  # between each term and the next: no sentence end
+        stretch = np.cumsum(np.frombuffer(self._end, dtype=np.int8)[ids])[at]
+        joined = stretch[1:] == stretch[:-1]  # between each term and the next: no punctuation but joiners
         folded = np.frombuffer(self._folded, dtype=np.int64)[ids][at]
         return _granularities(self._word_terms(pieces, ids, inside, syllable, is_term), syllables, folded,
                               (syllables[:-1] << PAIR_BITS | syllables[1:])[joined],
