@@ -39,12 +39,17 @@ ARTICLES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
+def engine_over(tmp_path_factory, articles):
+    """An engine (without recent results) over a new index of `articles`."""
     path = tmp_path_factory.mktemp("meaning")
-    index_articles([write_jsonl(path / "articles.jsonl", ARTICLES)], path / "index", workers=1)
+    index_articles([write_jsonl(path / "articles.jsonl", articles)], path / "index", workers=1)
     with Engine(path / "index", recent_results=0) as engine:
         yield engine
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    yield from engine_over(tmp_path_factory, ARTICLES)
 
 
 def run(engine, q, **params):
@@ -248,10 +253,7 @@ NEIGHBOURS = [
 
 @pytest.fixture(scope="module")
 def neighbours(tmp_path_factory):
-    path = tmp_path_factory.mktemp("neighbours")
-    index_articles([write_jsonl(path / "articles.jsonl", NEIGHBOURS)], path / "index", workers=1)
-    with Engine(path / "index", recent_results=0) as engine:
-        yield engine
+    yield from engine_over(tmp_path_factory, NEIGHBOURS)
 
 
 def test_two_syllables_that_stand_together_are_read_together(neighbours):
