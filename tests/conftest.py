@@ -28,6 +28,19 @@ def engine(seeds_index):
         yield engine
 
 
+@pytest.fixture(scope="module")
+def app(seeds_index):
+    """The web app over the sample articles (module-wide: property-based tests share it)."""
+    from webui.app import create_app
+
+    return create_app({"INDEX_DIR": str(seeds_index), "TESTING": True})
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return app.test_client()
+
+
 @pytest.fixture
 def copy_of_seeds_index(seeds_index, tmp_path):
     """A private copy of the seeds index, for tests that write."""

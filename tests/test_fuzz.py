@@ -65,18 +65,6 @@ def _is_server_error_free(response):
 
 
 @pytest.fixture(scope="module")
-def app(seeds_index):
-    from webui.app import create_app
-
-    return create_app({"INDEX_DIR": str(seeds_index), "TESTING": True})
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
 def module_engine(seeds_index):
     from search.engine import Engine
 

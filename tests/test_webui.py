@@ -7,24 +7,12 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.conftest import write_jsonl
+from tests.conftest import ROOT, write_jsonl
 
 SEED_IDS = {"000_abc709b6f580d3e9", "001_b2fe4df160b6338f", "002_7cfa0be5b48b213f", "003_44e163ab98d69cf3",
             "004_d70c9f24cee2e267"}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-
-
-@pytest.fixture
-def app(seeds_index):
-    from webui.app import create_app
-
-    return create_app({"INDEX_DIR": str(seeds_index), "TESTING": True})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 class Page(HTMLParser):
@@ -171,12 +159,12 @@ def test_pagination_prev_next_and_numbers(client):
 
 
 def test_page_numbers_show_gaps():
-    from webui.app import _page_numbers
+    from webui.pages import page_numbers
 
-    assert _page_numbers(1, 1) == [1]
-    assert _page_numbers(1, 10) == [1, 2, 3, None, 10]
-    assert _page_numbers(6, 20) == [1, None, 4, 5, 6, 7, 8, None, 20]
-    assert _page_numbers(20, 20) == [1, None, 18, 19, 20]
+    assert page_numbers(1, 1) == [1]
+    assert page_numbers(1, 10) == [1, 2, 3, None, 10]
+    assert page_numbers(6, 20) == [1, None, 4, 5, 6, 7, 8, None, 20]
+    assert page_numbers(20, 20) == [1, None, 18, 19, 20]
 
 
 def test_a_page_past_the_last_shows_no_repeated_hits(client):
@@ -592,12 +580,31 @@ def test_security_headers_on_a_wrong_method(client):
 
 
 def test_one_engine_per_app_reused(app, client):
+    from webui.engine import get_engine
+
     client.get("/search?q=dang+vien")
-    holder = app.extensions["vnsearch"]
-    engine = holder.get()
+    engine = get_engine(app)
     client.get("/search?q=Th%E1%BB%A7+%C4%90%E1%BB%A9c")
     client.get("/api/search?q=x")
-    assert holder.get() is engine
+    with app.test_request_context("/search?q=x"):
+        assert get_engine() is engine
+
+
+def test_the_app_loads_the_model_queries_use_and_not_pyvis_own(seeds_index):
+    """create_app loads the numpy CRF that segments queries (so the first query does not wait for it),
+    not pyvi's scikit-learn tokenizer (2.6 s and 128 MB that no query uses)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from webui.app import create_app\n"
+        "from index import segmenter\n"
+        f"app = create_app({{'INDEX_DIR': {str(seeds_index)!r}}})\n"
+        "print(segmenter._model is not None, 'sklearn' in sys.modules, 'sklearn_crfsuite' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["True", "False", "False"]
 
 
 def test_autoescape_is_on(app):

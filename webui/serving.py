@@ -3,7 +3,7 @@
 Python runs one thread at a time per process, so threads alone leave the
 second core idle while a search is computed. pyvi's model and what the last
 commit of the index is read into (posting arrays, facet columns, the
-vocabulary: `webui.app.warm`) are loaded before the fork, so the processes
+vocabulary: `webui.engine.warm`) are loaded before the fork, so the processes
 share those pages rather than each holding a copy. Whoosh's searchers, whose
 open files must not be shared, are opened by each process's own threads.
 """
@@ -18,7 +18,7 @@ import time
 from waitress import serve
 
 from index import segmenter
-from webui.app import warm
+from webui.engine import warm
 
 
 def _few_malloc_arenas():
