@@ -36,20 +36,29 @@ def playwright_module():
     return sync_playwright
 
 
-@pytest.fixture(scope="module")
-def server(seeds_index):
+def _serve(index_dir):
     """The real app under waitress on 127.0.0.1, on a free port, in a background thread."""
     from waitress.server import create_server
 
     from webui.app import create_app
 
-    app = create_app({"INDEX_DIR": str(seeds_index)})
+    app = create_app({"INDEX_DIR": str(index_dir)})
     srv = create_server(app, host="127.0.0.1", port=0, threads=4, ident="vnsearch-test")
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{srv.effective_port}"
     srv.close()
     thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def server(seeds_index):
+    yield from _serve(seeds_index)
+
+
+@pytest.fixture(scope="module")
+def archive_server(archive_index):
+    yield from _serve(archive_index)
 
 
 @pytest.fixture(scope="module")
@@ -198,3 +207,55 @@ def test_screenshots_desktop_and_phone(server, browser):
         context.close()
     assert (ARTIFACTS / "results-desktop.png").stat().st_size > 10_000
     assert (ARTIFACTS / "results-phone.png").stat().st_size > 10_000
+
+
+def test_suggestions_follow_the_keyboard(archive_server, page):
+    page.goto(archive_server + "/")
+    box = page.locator("#q")
+    assert box.get_attribute("role") == "combobox" and box.get_attribute("aria-expanded") == "false"
+    box.press_sequentially("bong d", delay=30)  # typing is never held up: every letter lands
+    listbox = page.get_by_role("listbox", name="Gợi ý tìm kiếm")
+    listbox.wait_for()
+    assert box.input_value() == "bong d" and box.get_attribute("aria-expanded") == "true"
+    options = listbox.get_by_role("option")
+    assert options.first.inner_text() == "bóng đá"
+    assert "gợi ý" in page.locator("[role=status]").last.inner_text()
+
+    # arrows move through the list, and the box says which option is active
+    page.keyboard.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == options.first.get_attribute("id")
+    assert options.first.get_attribute("aria-selected") == "true"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    assert options.first.get_attribute("aria-selected") == "true"
+
+    # Esc closes the list and keeps what was typed
+    page.keyboard.press("Escape")
+    assert listbox.is_hidden() and box.input_value() == "bong d"
+    assert box.get_attribute("aria-expanded") == "false"
+
+    # typing again opens it; Enter on «bóng đá» searches for it
+    box.press_sequentially("a", delay=30)
+    page.keyboard.press("Backspace")
+    listbox.wait_for()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q="))
+    assert query_of(page.url) == {"q": ["bóng đá"]}
+    assert page.locator("ol.hits > li").count() == 4
+    assert not page.problems, page.problems
+
+
+def test_a_title_suggestion_opens_its_article(archive_server, page):
+    page.goto(archive_server + "/search?q=xe")
+    page.locator("#q").fill("")
+    page.locator("#q").press_sequentially("xe bu", delay=30)
+    option = page.get_by_role("option", name=re.compile("Hà Nội mở rộng tuyến xe buýt nhanh"))
+    option.wait_for()
+    for _ in range(page.get_by_role("option").count()):
+        page.keyboard.press("ArrowDown")
+        if option.get_attribute("aria-selected") == "true":
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/article/hn-1$"))
+    assert not page.problems, page.problems

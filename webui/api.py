@@ -1,9 +1,10 @@
 """The JSON API: the same result objects the pages show, under /api/."""
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request, url_for
 
 from index.writer import IndexUnavailable
 from search.request import BadParameter, SearchRequest
+from search.suggest import suggester
 from webui.engine import get_engine
 from webui.pages import search_params
 
@@ -30,3 +31,20 @@ def search():
     if result.total > 0 and req.page > result.pages:
         result.hits = []  # Whoosh would repeat the last page
     return jsonify(result.as_dict())
+
+
+@bp.get("/suggest")
+def suggest():
+    """Words and titles completing `q`, as the search box lists them while one types."""
+    q = request.args.get("q", "")
+    try:
+        found = suggester(get_engine()).suggest(q)
+    except IndexUnavailable:
+        return error(UNAVAILABLE, status=503)
+    suggestions = [s.as_dict() for s in found]
+    for suggestion in suggestions:
+        if suggestion["kind"] == "title":
+            suggestion["url"] = url_for("pages.article", article_id=suggestion["id"])
+    response = jsonify(q=q, suggestions=suggestions)
+    response.cache_control.max_age = 60  # typing back and forth asks the same prefixes again
+    return response

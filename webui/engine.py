@@ -40,8 +40,12 @@ def get_engine(app=None):
 
 
 def warm(app):
-    """Open the index and read its commit ahead, so that the first visitor does not wait for it."""
+    """Open the index and read its commit ahead (and what it suggests), so that the first visitor does not wait."""
+    from search.suggest import suggester
+
     try:
-        get_engine(app).warm()
+        engine = get_engine(app)
+        engine.warm()
+        suggester(engine)
     except IndexUnavailable:
         pass  # pages say so, and the next request tries again
