@@ -1,6 +1,8 @@
 """The reader's features (issue 20): suggestions as you type, related articles, the timeline, the Atom
 feed, the CSV export, and the rough edges of a first visit; over the small ARCHIVE of tests/conftest.py."""
 
+import re
+
 import pytest
 
 from tests.conftest import ARCHIVE
@@ -100,3 +102,113 @@ def test_api_suggest_without_an_index_is_503(tmp_path):
     client = create_app({"INDEX_DIR": str(tmp_path / "none"), "TESTING": True}).test_client()
     r = client.get("/api/suggest?q=bong")
     assert r.status_code == 503 and r.get_json()["error"]
+
+
+# ---------------------------------------------------------------- related articles
+
+
+def related_ids(engine, article_id):
+    from search.related import related
+
+    return [r.id for r in related(engine, article_id)]
+
+
+def test_related_articles_share_what_is_distinctive_never_itself(archive_engine):
+    from search.related import MAX_RELATED
+
+    ids = related_ids(archive_engine, "bd-2")
+    assert "bd-2" not in ids and 0 < len(ids) <= MAX_RELATED
+    assert ids[0] in ("bd-1", "bd-1-copy")  # the other football match in Hà Nội, Mỹ Đình, tiền vệ trẻ
+    assert "bd-3" in ids  # football too, in another city
+
+
+def test_a_syndicated_copy_is_found_and_a_story_shown_once(archive_engine):
+    assert related_ids(archive_engine, "bd-1")[0] == "bd-1-copy"
+    assert related_ids(archive_engine, "bd-1-copy")[0] == "bd-1"
+    for article_id in ("bd-2", "bd-3", "bc-1", "dv-1"):
+        ids = related_ids(archive_engine, article_id)
+        assert not {"bd-1", "bd-1-copy"} <= set(ids), (article_id, ids)  # the same story once
+
+
+def test_an_unknown_article_has_no_related_ones(archive_engine):
+    from search.related import related
+
+    assert related(archive_engine, "no-such-article") is None
+
+
+PLACES_AND_DATES = [  # the same text; only place and date tell them apart (listed worst first)
+    {"id": "x", "title": "Lũ quét ở Lào Cai", "date": "2017-08-03", "province": "Lào Cai",
+     "body": "Lũ quét và sạt lở đất làm hư hỏng đường giao thông, nhiều hộ dân phải sơ tán."},
+    {"id": "far-place", "title": "Tin một", "date": "2017-08-03", "province": "Cà Mau",
+     "body": "Lũ quét và sạt lở đất làm hư hỏng đường giao thông, nhiều hộ dân phải sơ tán."},
+    {"id": "same-place", "title": "Tin hai", "date": "2017-08-03", "province": "Lào Cai",
+     "body": "Lũ quét và sạt lở đất làm hư hỏng đường giao thông, nhiều hộ dân phải sơ tán."},
+    {"id": "far-date", "title": "Tin ba", "date": "2016-01-03", "province": "Lào Cai",
+     "body": "Lũ quét và sạt lở đất làm hư hỏng đường giao thông, nhiều hộ dân phải sơ tán."},
+    {"id": "near-date", "title": "Tin bốn", "date": "2017-08-05", "province": "Lào Cai",
+     "body": "Lũ quét và sạt lở đất làm hư hỏng đường giao thông, nhiều hộ dân phải sơ tán."},
+    # the title says what an article is about: its words count more than the body's
+    {"id": "t", "title": "Giá vàng tăng", "date": "2017-08-03", "body": "Thị trường sôi động."},
+    {"id": "about-title", "title": "Tin năm", "date": "2017-08-03", "body": "Giá vàng hôm nay."},
+    {"id": "about-body", "title": "Tin sáu", "date": "2017-08-03", "body": "Thị trường hôm nay."},
+]
+
+
+@pytest.fixture(scope="module")
+def places_engine(tmp_path_factory):
+    from index.writer import index_articles
+    from search.engine import Engine
+    from tests.conftest import write_jsonl
+
+    path = tmp_path_factory.mktemp("places")
+    index_articles([write_jsonl(path / "a.jsonl", PLACES_AND_DATES)], path / "ix", workers=1)
+    with Engine(path / "ix") as engine:
+        yield engine
+
+
+def test_related_prefers_the_same_province_then_nearby_dates(places_engine):
+    assert related_ids(places_engine, "x")[:4] == ["same-place", "near-date", "far-date", "far-place"]
+
+
+def test_related_weighs_the_title_s_words_up(places_engine):
+    ids = related_ids(places_engine, "t")
+    assert ids.index("about-title") < ids.index("about-body")
+
+
+def test_article_page_lists_related_articles_and_its_json_too(archive_client):
+    r = archive_client.get("/article/bd-2")
+    html = r.get_data(as_text=True)
+    section = html.split('<section class="related"')[1].split("</section>")[0]
+    assert "Bài liên quan" in section
+    links = re.findall(r'href="/article/([^"]+)"', section)
+    assert links and "bd-2" not in links and links[0] in ("bd-1", "bd-1-copy")
+    data = archive_client.get("/api/article/bd-2").get_json()
+    assert data["article"]["id"] == "bd-2" and data["article"]["title"] == "Giải bóng đá U23 khai mạc ở Hà Nội"
+    assert [x["id"] for x in data["related"]] == links
+    assert set(data["related"][0]) == {"id", "title", "date", "source", "province"}
+    assert archive_client.get("/api/article/nope").status_code == 404
+
+
+# ---------------------------------------------------------------- the article page's rough edges
+
+
+def article_body(html):
+    return html.split('<div class="article-body">')[1].split("</div>")[0]
+
+
+def test_single_newline_paragraphs_are_paragraphs_and_captions_stand_apart(archive_client):
+    body = article_body(archive_client.get("/article/bd-1").get_data(as_text=True))
+    paragraphs = re.findall(r"<p( class=\"caption\")?>(.*?)</p>", body, re.S)
+    assert len(paragraphs) == 4
+    assert [bool(caption) for caption, _ in paragraphs] == [False, True, False, False]
+    assert "(Ảnh: Minh Anh)" in paragraphs[1][1]
+    hn = article_body(archive_client.get("/article/hn-1").get_data(as_text=True))
+    assert '<p class="caption">Người dân chờ xe buýt ở nhà chờ mới (Ảnh minh họa).</p>' in hn
+
+
+@pytest.mark.parametrize("q", ["Hà Nội", "bong da", "tiền vệ", "Thái Lan Hà Nội"])
+def test_the_match_note_counts_the_marks_shown(archive_client, q):
+    html = archive_client.get("/article/bd-1", query_string={"q": q}).get_data(as_text=True)
+    note = re.search(r"được tô sáng \((\d+) chỗ\)", html)
+    article = html.split("<article")[1].split("</article>")[0]
+    assert note and int(note.group(1)) == article.count("<mark>") > 0

@@ -3,6 +3,7 @@
 from flask import Blueprint, jsonify, request, url_for
 
 from index.writer import IndexUnavailable
+from search.related import related
 from search.request import BadParameter, SearchRequest
 from search.suggest import suggester
 from webui.engine import get_engine
@@ -16,6 +17,7 @@ def error(message, parameter=None, status=400):
 
 
 UNAVAILABLE = "the search index is not available"
+ARTICLE_FIELDS = ("id", "title", "lead", "body", "published", "source", "author", "category", "url", "locality")
 
 
 @bp.get("/search")
@@ -48,3 +50,17 @@ def suggest():
     response = jsonify(q=q, suggestions=suggestions)
     response.cache_control.max_age = 60  # typing back and forth asks the same prefixes again
     return response
+
+
+@bp.get("/article/<path:article_id>")
+def article(article_id):
+    """The stored article and its related articles, as the article page shows them."""
+    try:
+        engine = get_engine()
+    except IndexUnavailable:
+        return error(UNAVAILABLE, status=503)
+    fields = engine.article(article_id)
+    if fields is None:
+        return error("no article with this id", "article_id", status=404)
+    return jsonify(article={name: fields.get(name) for name in ARTICLE_FIELDS},
+                   related=[r.as_dict() for r in related(engine, article_id)])

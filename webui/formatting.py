@@ -66,8 +66,14 @@ def trusted(html):
     return Markup(html or "")
 
 
+# A photo's caption as news sites leave it in the text: "... (Ảnh: Minh Anh)." or "(Ảnh minh họa)"
+_CAPTION = re.compile(r"^(?:Ảnh|Ảnh minh họa|Nguồn ảnh)\s*:|\((?:Ảnh|Nguồn ảnh|Ảnh minh họa)\b[^()]*\)\.?$", re.I)
+
+
 def paragraphs(text):
-    return [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
+    """[(paragraph, whether it is a photo caption)]: every line is a paragraph (feeds often separate
+    them with a single newline), and a caption is told apart so that it does not run into the text."""
+    return [(line.strip(), bool(_CAPTION.search(line.strip()))) for line in (text or "").splitlines() if line.strip()]
 
 
 def safe_external_url(url):

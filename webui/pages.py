@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, render_templ
 from index.writer import IndexUnavailable
 from search.facets import UNKNOWN
 from search.query import parse
+from search.related import related
 from search.request import PARAMETERS, BadParameter, SearchRequest
 from search.snippets import Highlighter, highlight
 from webui.engine import get_engine
@@ -134,17 +135,18 @@ def article(article_id):
         back = "?" + urlencode(SearchRequest.from_params(back_params).params())
     except BadParameter:
         back = "?" + urlencode({"q": q})
-    locality = fields.get("locality")
+    title_html = marked(fields.get("title") or UNTITLED)
+    lead_html = marked(fields["lead"]) if fields.get("lead") else None
+    body_html = [(marked(p), caption) for p, caption in paragraphs(fields.get("body"))]
+    shown = [title_html, lead_html or ""] + [p for p, _ in body_html]
     return render_template(
-        "article.html", a=fields, q=parsed.text, marked_count=len(highlighter.matches(
-            "\n".join(filter(None, (fields.get("title"), fields.get("lead"), fields.get("body")))))
-        ) if highlighter else 0,
-        title_html=marked(fields.get("title") or UNTITLED),
-        lead_html=marked(fields["lead"]) if fields.get("lead") else None,
-        body_html=[marked(p) for p in paragraphs(fields.get("body"))],
+        "article.html", a=fields, q=parsed.text, title_html=title_html, lead_html=lead_html, body_html=body_html,
+        marked_count=sum(html.count("<mark>") for html in shown),  # the marks the reader sees, counted
         back_url=url_for("pages.search") + back if parsed.text or back != "?" else None,
         original_url=safe_external_url(fields.get("url")),
-        locality=locality,
+        locality=fields.get("locality"),
+        related=related(engine, article_id),
+        api_url=url_for("api.article", article_id=article_id),
     )
 
 
