@@ -55,25 +55,35 @@ def _proper_names(titles):
     The index keeps words in lower case; titles show how names are written. A
     title's first word is capitalised whatever it is, so it is not counted.
     """
+    lower = {}  # syllable as written -> as indexed, computed once per spelling
+
+    def indexed(syllable):
+        found = lower.get(syllable)
+        if found is None:
+            found = lower[syllable] = canonical(syllable)
+        return found
+
     capitalised, lowered = Counter(), Counter()
-    grams = []
+    read = []
     for title in titles:
         syllables = _SYLLABLE.findall(title)
-        grams.append(syllables)
-        for n in range(1, 4):
-            for i in range(1, len(syllables) - n + 1):
+        keys = [indexed(s) for s in syllables]
+        read.append((syllables, keys))
+        for i in range(1, len(syllables)):
+            for n in range(1, 4):
                 gram = syllables[i:i + n]
-                if all(s[0].isupper() and not s.isupper() for s in gram):
-                    capitalised["_".join(canonical(s) for s in gram), " ".join(gram)] += 1
+                if len(gram) < n or not (gram[-1][0].isupper() and not gram[-1].isupper()):
+                    break
+                capitalised["_".join(keys[i:i + n]), " ".join(gram)] += 1
     names = {}
     for (word, written), count in capitalised.most_common():
         names.setdefault(word, (written, count))
-    for syllables in grams:
-        for n in range(1, 4):
-            for i in range(len(syllables) - n + 1):
-                gram = syllables[i:i + n]
-                if gram[0].islower():
-                    word = "_".join(canonical(s) for s in gram)
+    starts = {word.split("_", 1)[0] for word in names}
+    for syllables, keys in read:
+        for i, key in enumerate(keys):
+            if key in starts and syllables[i][0].islower():
+                for n in range(1, 4):
+                    word = "_".join(keys[i:i + n])
                     if word in names:
                         lowered[word] += 1
     return {word: written for word, (written, count) in names.items() if count > lowered[word]}
