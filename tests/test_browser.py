@@ -259,3 +259,20 @@ def test_a_title_suggestion_opens_its_article(archive_server, page):
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/article/hn-1$"))
     assert not page.problems, page.problems
+
+
+def test_a_timeline_bar_narrows_to_its_month(archive_server, page):
+    page.goto(archive_server + "/search?q=bong")
+    bars = page.locator(".timeline-chart a")
+    assert bars.count() == 3
+    counts = [int(c) for c in page.locator(".timeline-chart [data-count]").evaluate_all(
+        "els => els.map(e => e.getAttribute('data-count'))")]
+    assert sum(counts) == 6
+    assert bars.nth(1).get_attribute("aria-label") == "Tháng 6/2017: 2 bài"
+    heights = [box["height"] for box in (bars.nth(i).locator(".bar").bounding_box() for i in range(3))]
+    assert heights[0] > heights[1] > heights[2] > 0  # 3, 2 and 1 articles
+    bars.nth(1).click()
+    page.wait_for_url(re.compile(r"from=2017-06-01"))
+    assert query_of(page.url) == {"q": ["bong"], "from": ["2017-06-01"], "to": ["2017-06-30"]}
+    assert page.locator("ol.hits > li").count() == 2
+    assert not page.problems, page.problems

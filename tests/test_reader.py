@@ -212,3 +212,47 @@ def test_the_match_note_counts_the_marks_shown(archive_client, q):
     note = re.search(r"được tô sáng \((\d+) chỗ\)", html)
     article = html.split("<article")[1].split("</article>")[0]
     assert note and int(note.group(1)) == article.count("<mark>") > 0
+
+
+# ---------------------------------------------------------------- the timeline
+
+
+def test_the_timeline_facet_counts_every_month_and_sums_to_the_total(archive_client):
+    data = archive_client.get("/api/search?q=bong").get_json()
+    timeline = data["facets"]["timeline"]
+    assert [(v["value"], v["label"], v["count"]) for v in timeline] == [
+        ("2017-05", "Tháng 5/2017", 3), ("2017-06", "Tháng 6/2017", 2), ("2017-07", "Tháng 7/2017", 1)]
+    assert sum(v["count"] for v in timeline) == data["total"] == 6
+
+
+def test_a_long_span_is_counted_by_year_with_empty_years_and_undated_articles_last():
+    from collections import Counter
+
+    from index.schema import NO_VALUE
+    from search.facets import TimelineFacet
+    from search.request import SearchRequest
+
+    counts = {"month": Counter({"2013-12": 2, "2017-05": 3, "2017-06": 1, NO_VALUE: 4})}  # 43 months
+    values = TimelineFacet(SearchRequest(q="x"), counts).values()
+    assert [(v.value, v.count) for v in values] == [("2013", 2), ("2014", 0), ("2015", 0), ("2016", 0),
+                                                   ("2017", 4), (NO_VALUE, 4)]
+    assert values[0].toggle_url == "?q=x&from=2013-01-01&to=2013-12-31" and values[1].toggle_url is None
+    short = TimelineFacet(SearchRequest(q="x"), {"month": Counter({"2017-05": 3, "2017-07": 1})}).values()
+    assert [(v.value, v.count) for v in short] == [("2017-05", 3), ("2017-06", 0), ("2017-07", 1)]
+
+
+def test_the_results_page_draws_the_timeline_as_links_with_counts_and_titles(archive_client):
+    html = archive_client.get("/search?q=bong").get_data(as_text=True)
+    svg = html.split('<svg class="timeline-chart"')[1].split("</svg>")[0]
+    bars = re.findall(r'<a href="([^"]+)" data-count="(\d+)" aria-label="[^"]+"><title>([^<]+)</title>', svg)
+    assert [(count, title) for _, count, title in bars] == [
+        ("3", "Tháng 5/2017: 3 bài"), ("2", "Tháng 6/2017: 2 bài"), ("1", "Tháng 7/2017: 1 bài")]
+    href = bars[1][0].replace("&amp;", "&")
+    assert href == "/search?q=bong&from=2017-06-01&to=2017-06-30"
+    narrowed = archive_client.get(href).get_data(as_text=True)
+    assert "<strong>2</strong> kết quả" in narrowed
+    assert "01/06/2017 – 30/06/2017" in narrowed  # the period, as a filter one can remove
+
+
+def test_one_period_draws_no_chart(archive_client):
+    assert "timeline-chart" not in archive_client.get("/search?q=xe+buýt").get_data(as_text=True)

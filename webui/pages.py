@@ -14,6 +14,7 @@ from webui.engine import get_engine
 from webui.formatting import format_date, paragraphs, province_label, safe_external_url, trusted
 from webui.labels import (ERROR_MESSAGES, ERROR_TITLES, FILTER_KINDS, SORT_LABELS, UNKNOWN_PLACE, UNTITLED,
                           VI_PARAMETER, vietnamese_message)
+from webui.timeline import chart
 
 bp = Blueprint("pages", __name__)
 
@@ -114,6 +115,7 @@ def search():
         pages=page_numbers(req.page, result.pages) if result.total else [],
         article_state=req.url(),
         keep=[(k, v) for k, v in req.params() if k not in ("q", "page")],
+        timeline=chart(result.facets.get("timeline", []), url_for("pages.search")),
     )
 
 
