@@ -256,3 +256,106 @@ def test_the_results_page_draws_the_timeline_as_links_with_counts_and_titles(arc
 
 def test_one_period_draws_no_chart(archive_client):
     assert "timeline-chart" not in archive_client.get("/search?q=xe+buýt").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- Atom feed
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def atom_feed(client, query):
+    from xml.etree import ElementTree
+
+    r = client.get("/search.atom?" + query)
+    assert r.status_code == 200 and r.mimetype == "application/atom+xml"
+    assert r.headers["Content-Security-Policy"]
+    return ElementTree.fromstring(r.data)
+
+
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def test_the_atom_feed_is_valid_atom_with_the_newest_matching_articles(archive_client):
+    feed = atom_feed(archive_client, "q=bong")
+    assert feed.tag == ATOM + "feed"
+    for name in ("id", "title", "updated", "author"):  # what Atom 1.0 requires of a feed (RFC 4287, 4.1.1)
+        assert feed.find(ATOM + name) is not None, name
+    assert RFC3339.match(feed.findtext(ATOM + "updated"))
+    links = {link.get("rel"): link.get("href") for link in feed.findall(ATOM + "link")}
+    assert links["self"] == "http://localhost/search.atom?q=bong" and links["alternate"].endswith("/search?q=bong")
+    entries = feed.findall(ATOM + "entry")
+    ids = [e.findtext(ATOM + "id").rsplit("/", 1)[1] for e in entries]
+    assert ids == ["bc-2", "bc-1", "bd-3", "bd-2", "bd-1-copy", "bd-1"]  # newest first
+    for entry in entries:
+        for name in ("id", "title", "updated", "summary"):
+            assert entry.findtext(ATOM + name), name
+        assert RFC3339.match(entry.findtext(ATOM + "updated"))
+        assert entry.find(ATOM + "link").get("href") == entry.findtext(ATOM + "id")
+        assert entry.find(ATOM + "summary").get("type") == "text" and "<mark>" not in entry.findtext(ATOM + "summary")
+    assert entries[0].findtext(ATOM + "updated") == "2017-07-01T00:00:00+07:00"
+    assert entries[-1].findtext(ATOM + "updated") == "2017-05-03T19:30:00+07:00"
+    assert feed.findtext(ATOM + "updated") == "2017-07-01T00:00:00+07:00"
+
+
+def test_the_feed_takes_every_search_parameter(archive_client):
+    feed = atom_feed(archive_client, "q=bong&province=H%C3%A0+N%E1%BB%99i&from=2017-05-10")
+    assert [e.findtext(ATOM + "id").rsplit("/", 1)[1] for e in feed.findall(ATOM + "entry")] == ["bc-2", "bd-2"]
+    assert archive_client.get("/search.atom?q=bong&from=hôm+qua").status_code == 400
+
+
+def test_the_results_page_announces_its_feed_and_links_its_csv(archive_client):
+    html = archive_client.get("/search?q=bong&sort=newest").get_data(as_text=True)
+    assert re.search(r'<link rel="alternate" type="application/atom\+xml" href="/search.atom\?q=bong&amp;sort=newest"',
+                     html)
+    assert 'href="/search.csv?q=bong&amp;sort=newest"' in html
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def read_csv(data):
+    import csv
+    import io
+
+    assert data.startswith("\ufeff".encode("utf-8"))  # spreadsheet programs then read Vietnamese right
+    return list(csv.reader(io.StringIO(data.decode("utf-8")[1:])))
+
+
+def test_csv_has_every_matching_article_in_the_page_s_order(archive_client):
+    r = archive_client.get("/search.csv?q=bong&sort=newest")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert r.headers["Content-Disposition"].startswith("attachment")
+    rows = read_csv(r.data)
+    assert rows[0] == ["id", "title", "date", "source", "url", "region", "province", "district", "score"]
+    assert [row[0] for row in rows[1:]] == ["bc-2", "bc-1", "bd-3", "bd-2", "bd-1-copy", "bd-1"]
+    first = dict(zip(rows[0], rows[-1]))
+    assert first["title"] == "Đội tuyển bóng đá Việt Nam thắng Thái Lan tại Hà Nội"
+    assert first["province"] == "Hà Nội" and first["region"] == "Đồng bằng sông Hồng"
+    assert first["url"] == "https://example.vn/bd-1" and float(first["score"]) > 0
+
+
+def test_csv_goes_past_one_page_and_stops_at_its_cap(archive_engine, monkeypatch):
+    from search import request as search_request
+    from search.request import SearchRequest
+    from webui import exports
+
+    monkeypatch.setattr(exports, "MAX_LIMIT", 2)  # pages of two: the rows come from several searches
+    lines = list(exports.csv_rows(archive_engine, SearchRequest(q="bong")))
+    assert len(lines) == 1 + 6 and search_request.MAX_LIMIT == 100
+    assert len(list(exports.csv_rows(archive_engine, SearchRequest(q="bong"), cap=4))) == 1 + 4
+
+
+def test_csv_with_a_bad_parameter_is_a_400(archive_client):
+    assert archive_client.get("/search.csv?q=bong&province=Atlantis").status_code == 400
+
+
+def test_vnsearch_search_csv(archive_index):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "webui.cli", "search", "--csv", "bong", "--sort", "newest",
+                          "--index-dir", str(archive_index)], capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    rows = read_csv(out.stdout)
+    assert rows[0][0] == "id" and [row[0] for row in rows[1:]][:2] == ["bc-2", "bc-1"] and len(rows) == 7

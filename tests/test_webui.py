@@ -481,6 +481,18 @@ def xss_client(xss_index):
     return create_app({"INDEX_DIR": str(xss_index), "TESTING": True}).test_client()
 
 
+def test_the_feed_and_the_csv_keep_markup_as_text(xss_client):
+    from xml.etree import ElementTree
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ElementTree.fromstring(xss_client.get("/search.atom?q=%C4%91%E1%BA%A3ng+vi%C3%AAn").data)
+    entries = {e.findtext(atom + "id").split("/article/")[1]: e for e in feed.findall(atom + "entry")}
+    assert entries["xss/1"].findtext(atom + "title") == f"Cảnh báo {XSS_TEXT} đảng viên <b>đậm</b>"
+    assert entries["xss/1"].find(atom + "author").findtext(atom + "name") == "<i>Nguồn</i>"
+    csv = xss_client.get("/search.csv?q=%C4%91%E1%BA%A3ng+vi%C3%AAn").get_data(as_text=True)
+    assert f"Cảnh báo {XSS_TEXT} đảng viên <b>đậm</b>" in csv  # a CSV cell is text, never a page
+
+
 def only_marks(html_fragment):
     """The tags in a fragment that search.snippets produced: must be <mark> and </mark> only."""
     return set(re.findall(r"</?([a-zA-Z][a-zA-Z0-9]*)", html_fragment)) <= {"mark"}

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from index import segmenter
 from index.writer import default_index_dir
-from webui import api, engine, pages
+from webui import api, engine, exports, pages
 from webui.formatting import FILTERS
 from webui.labels import ERROR_MESSAGES, ERROR_TITLES, OTHER_ERROR_MESSAGE, OTHER_ERROR_TITLE
 
@@ -45,6 +45,7 @@ def create_app(test_config=None):
     engine.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(exports.bp)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, server_error)
     app.after_request(security_headers)

@@ -99,6 +99,14 @@ def cmd_search(args):
                             result = engine.search(_request(args, line.strip()))
                             print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
                 return 0
+            if args.csv:
+                from webui.exports import csv_rows
+
+                lines = csv_rows(engine, _request(args, " ".join(args.query)))
+                for line in lines:
+                    sys.stdout.buffer.write(line.encode("utf-8"))
+                sys.stdout.flush()
+                return 0
             result = engine.search(_request(args, " ".join(args.query)))
         except BadParameter as e:
             print(f"vnsearch search: --{e.name}: {e.message}", file=sys.stderr)
@@ -179,6 +187,8 @@ def parser():
     s.add_argument("query", nargs="*")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--batch", metavar="FILE", help="one query per line; prints JSON lines")
+    s.add_argument("--csv", action="store_true",
+                   help="print every matching article (at most 10,000) as CSV, UTF-8 with a byte-order mark")
     _add_search_options(s)
     s.set_defaults(run=cmd_search)
 

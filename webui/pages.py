@@ -69,7 +69,7 @@ def index_unavailable_page():
     return render_template("error.html", code=503, title=ERROR_TITLES[503], message=ERROR_MESSAGES[503]), 503
 
 
-def _bad_parameter_page(error, params):
+def bad_parameter_page(error, params):
     return render_template(
         "bad_request.html", code=400, title=ERROR_TITLES[400],
         message=vietnamese_message(error, params), parameter=error.name,
@@ -93,13 +93,13 @@ def search():
     try:
         req = SearchRequest.from_params(params)
     except BadParameter as e:
-        return _bad_parameter_page(e, params)
+        return bad_parameter_page(e, params)
     if not req.q.strip() and not req.filtered:
         return redirect(url_for("pages.home"))
     try:
         result = get_engine().search(req)
     except BadParameter as e:
-        return _bad_parameter_page(e, params)
+        return bad_parameter_page(e, params)
     except IndexUnavailable:
         return index_unavailable_page()
     beyond = result.total > 0 and req.page > result.pages
@@ -116,6 +116,7 @@ def search():
         article_state=req.url(),
         keep=[(k, v) for k, v in req.params() if k not in ("q", "page")],
         timeline=chart(result.facets.get("timeline", []), url_for("pages.search")),
+        api_url=url_for("api.search") + req.url(),
     )
 
 
