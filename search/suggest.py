@@ -28,9 +28,11 @@ MAX_PREFIX = 100  # characters looked at
 TAIL = 3  # syllables at the end of what was typed that a word may complete ("tin bong d" -> "bong d")
 MIN_TAIL = 2  # letters, for an end completed apart from the words before it
 MIN_TITLE_PREFIX = 2  # letters: one letter begins a word of every title
+EXAMPLES = 4  # searches shown on the home page
 
 _NOT_WORD = re.compile(r"[\W_]+")
 _SYLLABLE = re.compile(r"\w+")
+_PUNCTUATION = re.compile(r"[^\w\s]+")
 
 
 @dataclass
@@ -49,11 +51,13 @@ def _key(text):
     return " ".join(_NOT_WORD.sub(" ", fold(canonical(text))).split())
 
 
-def _proper_names(titles):
-    """{"hà_nội": "Hà Nội"}: words written capitalised inside titles more often than not.
+def _read_titles(titles, words):
+    """What titles say about words: ({"hà_nội": "Hà Nội"}, the words written capitalised inside titles more
+    often than not, and Counter of the archive's compounds (`words`) as often as titles use them.
 
     The index keeps words in lower case; titles show how names are written. A
-    title's first word is capitalised whatever it is, so it is not counted.
+    title's first word is capitalised whatever it is (and so is one after a colon),
+    so it is not counted; no word spans punctuation.
     """
     lower = {}  # syllable as written -> as indexed, computed once per spelling
 
@@ -63,10 +67,10 @@ def _proper_names(titles):
             found = lower[syllable] = canonical(syllable)
         return found
 
-    capitalised, lowered = Counter(), Counter()
+    capitalised, lowered, compounds = Counter(), Counter(), Counter()
     read = []
-    for title in titles:
-        syllables = _SYLLABLE.findall(title)
+    for part in (part for title in titles for part in _PUNCTUATION.split(title)):
+        syllables = _SYLLABLE.findall(part)
         keys = [indexed(s) for s in syllables]
         read.append((syllables, keys))
         for i in range(1, len(syllables)):
@@ -81,12 +85,35 @@ def _proper_names(titles):
     starts = {word.split("_", 1)[0] for word in names}
     for syllables, keys in read:
         for i, key in enumerate(keys):
-            if key in starts and syllables[i][0].islower():
+            if not syllables[i][0].islower():
+                continue
+            for n in range(2, min(4, len(keys) - i + 1)):
+                word = "_".join(keys[i:i + n])
+                if word in words:
+                    compounds[word] += 1
+            if key in starts:
                 for n in range(1, 4):
                     word = "_".join(keys[i:i + n])
                     if word in names:
                         lowered[word] += 1
-    return {word: written for word, (written, count) in names.items() if count > lowered[word]}
+    names = {word: (written, count) for word, (written, count) in names.items() if count > lowered[word]}
+    return names, compounds
+
+
+def _examples(names, compounds, words, count=EXAMPLES):
+    """Searches to show a first visitor, from the archive itself: the words its titles use most (one of
+    them typed without marks, as many readers type) and the names they write most."""
+    common = [w for w, _ in compounds.most_common() if words.get(w, 0) >= MIN_ARTICLES][:count]
+    people = [written for written, _ in sorted(names.values(), key=lambda wc: -wc[1]) if " " in written][:count]
+    chosen = [common[0].replace("_", " ")] if common else []
+    if len(common) > 1:
+        chosen.append(fold(common[1].replace("_", " ")))
+    for text in people + [w.replace("_", " ") for w in common[2:]]:
+        if len(chosen) == count:
+            break
+        if text not in chosen:
+            chosen.append(text)
+    return chosen
 
 
 class Suggester:
@@ -98,7 +125,9 @@ class Suggester:
 
     def __init__(self, words, titles):
         titles = [(article_id, title) for article_id, title in titles if title]
-        names = _proper_names(title for _, title in titles)
+        names, compounds = _read_titles((title for _, title in titles), words)
+        self.examples = _examples(names, compounds, words)
+        names = {word: written for word, (written, _) in names.items()}
         entries = sorted((_key(word), names.get(word) or word.replace("_", " "), count)
                          for word, count in words.items() if count >= MIN_ARTICLES and _key(word))
         self._keys = [key for key, _, _ in entries]

@@ -359,3 +359,21 @@ def test_vnsearch_search_csv(archive_index):
     assert out.returncode == 0, out.stderr
     rows = read_csv(out.stdout)
     assert rows[0][0] == "id" and [row[0] for row in rows[1:]][:2] == ["bc-2", "bc-1"] and len(rows) == 7
+
+
+# ---------------------------------------------------------------- a first visit's rough edges
+
+
+def test_home_examples_come_from_the_archive_and_find_articles(archive_client):
+    html = archive_client.get("/").get_data(as_text=True)
+    examples = re.findall(r'<a class="example" href="(/search\?q=[^"]+)">([^<]+)</a>', html)
+    assert [text for _, text in examples] == ["bóng đá", "bong chuyen", "Hà Nội", "Việt Nam"]
+    for href, _ in examples:
+        assert "<strong>" in archive_client.get(href.replace("&amp;", "&")).get_data(as_text=True)  # a count
+
+
+def test_the_footer_links_this_page_s_json(archive_client):
+    footer = lambda url: archive_client.get(url).get_data(as_text=True).split('<footer class="site-footer">')[1]  # noqa: E731
+    assert 'href="/api/search?q=bong&amp;province=H%C3%A0+N%E1%BB%99i"' in footer("/search?q=bong&province=Hà+Nội")
+    assert 'href="/api/article/bd-2"' in footer("/article/bd-2?q=bong")
+    assert "/api/" not in footer("/")

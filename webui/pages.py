@@ -10,6 +10,7 @@ from search.query import parse
 from search.related import related
 from search.request import PARAMETERS, BadParameter, SearchRequest
 from search.snippets import Highlighter, highlight
+from search.suggest import suggester
 from webui.engine import get_engine
 from webui.formatting import format_date, paragraphs, province_label, safe_external_url, trusted
 from webui.labels import (ERROR_MESSAGES, ERROR_TITLES, FILTER_KINDS, SORT_LABELS, UNKNOWN_PLACE, UNTITLED,
@@ -17,9 +18,6 @@ from webui.labels import (ERROR_MESSAGES, ERROR_TITLES, FILTER_KINDS, SORT_LABEL
 from webui.timeline import chart
 
 bp = Blueprint("pages", __name__)
-
-EXAMPLES = ("đảng viên", "dang vien", "Thủ Đức", '"Nghị quyết Trung ương 4"')
-
 
 def search_params():
     """The search parameters of the current request (known names only, first value of each)."""
@@ -81,10 +79,12 @@ def bad_parameter_page(error, params):
 @bp.get("/")
 def home():
     try:
-        articles = get_engine().searcher().doc_count()
+        engine = get_engine()
+        articles = engine.searcher().doc_count()
+        examples = suggester(engine).examples  # what this archive's titles talk about
     except IndexUnavailable:
-        articles = None
-    return render_template("home.html", examples=EXAMPLES, articles=articles)
+        articles, examples = None, []
+    return render_template("home.html", examples=examples, articles=articles)
 
 
 @bp.get("/search")
