@@ -198,7 +198,7 @@ def test_screenshots_desktop_and_phone(server, browser):
             results = page.locator(".results").bounding_box()
             filters = page.locator("#filters").bounding_box()
             assert filters["x"] < results["x"]  # a sidebar beside the results
-            assert not page.locator(".to-filters").is_visible()
+            assert page.locator(".to-filters").bounding_box()["width"] <= 1  # until a keyboard reaches it
         page.goto(server + "/")
         page.screenshot(path=str(ARTIFACTS / f"home-{name}.png"), full_page=True)
         page.goto(server + "/article/002_7cfa0be5b48b213f?q=Th%E1%BB%A7+%C4%90%E1%BB%A9c")
@@ -276,3 +276,82 @@ def test_a_timeline_bar_narrows_to_its_month(archive_server, page):
     assert query_of(page.url) == {"q": ["bong"], "from": ["2017-06-01"], "to": ["2017-06-30"]}
     assert page.locator("ol.hits > li").count() == 2
     assert not page.problems, page.problems
+
+
+@pytest.fixture(scope="module")
+def places_server(tmp_path_factory):
+    """Forty provinces' news: a place facet long enough to push the date facet away."""
+    from index import gazetteer
+    from index.writer import index_articles
+    from tests.conftest import write_jsonl
+
+    path = tmp_path_factory.mktemp("places")
+    provinces = [p.name for p in gazetteer.provinces()][:40]
+    records = [{"id": f"p{n}", "title": f"Tin thời tiết ở {name}", "province": name, "date": f"2017-0{1 + n % 6}-10",
+                "body": f"Thời tiết ở {name} hôm nay nắng nhẹ."} for n, name in enumerate(provinces)]
+    index_articles([write_jsonl(path / "p.jsonl", records)], path / "ix", workers=1)
+    yield from _serve(path / "ix")
+
+
+def test_a_long_place_list_shows_the_top_places_and_xem_them(places_server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    page.goto(places_server + "/search?q=th%E1%BB%9Di+ti%E1%BA%BFt")
+    assert page.locator("ol.hits > li").count() == 10
+    top = page.locator("#facet-region + .facet-list .facet-link")
+    assert top.count() >= 10 and top.last.is_visible()  # the busiest regions and provinces first
+    more = page.locator(".facet-more summary")
+    assert more.inner_text().startswith("Xem thêm")
+    hidden = page.locator(".facet-more .facet-link")
+    assert hidden.count() > 0 and not hidden.first.is_visible()
+    date_title = page.locator("#facet-date").bounding_box()
+    assert date_title["y"] + date_title["height"] < 900  # the date facet in sight without scrolling
+    more.focus()
+    page.keyboard.press("Enter")  # a <details>: opened from the keyboard, no script needed
+    assert hidden.first.is_visible()
+    context.close()
+
+
+def test_keyboard_users_reach_the_facets_in_a_few_presses_and_see_them(server, browser):
+    context = browser.new_context(viewport={"width": 1024, "height": 420}, locale="vi-VN")
+    page = context.new_page()
+    page.goto(server + "/search?q=dang+vien")
+    presses = 0
+    while page.evaluate("document.activeElement.className") != "to-filters" and presses < 10:
+        page.keyboard.press("Tab")
+        presses += 1
+    assert page.evaluate("document.activeElement.className") == "to-filters" and presses <= 6
+    assert page.locator(".to-filters").bounding_box()["width"] > 20  # shown once focused
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert "facet-link" in page.evaluate("document.activeElement.className")
+    # going through the facets, and back up, no focused link hides under the sticky header
+    header = page.locator(".site-header").bounding_box()
+    for key in ["Tab"] * 8 + ["Shift+Tab"] * 12:
+        page.keyboard.press(key)
+        box = page.evaluate("(() => { const r = document.activeElement.getBoundingClientRect(); "
+                            "return {top: r.top, bottom: r.bottom}; })()")
+        assert box["top"] >= header["y"] + header["height"] - 1, (key, box, header)
+    context.close()
+
+
+def test_at_375_px_the_search_button_keeps_its_name(server, browser):
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="vi-VN")
+    page = context.new_page()
+    page.goto(server + "/search?q=dang+vien")
+    button = page.get_by_role("button", name="Tìm", exact=True)
+    assert button.count() == 1 and button.is_visible()
+    assert page.locator(".search-button span").bounding_box()["width"] <= 1  # the icon alone is seen
+    context.close()
+
+
+def test_dates_are_typed_day_first(server, page):
+    page.goto(server + "/search?q=dang+vien")
+    assert page.locator("#date-from").get_attribute("placeholder") == "ngày/tháng/năm"
+    page.fill("#date-from", "01/01/2024")
+    page.fill("#date-to", "31/12/2024")
+    page.locator(".date-form button").click()
+    page.wait_for_url(re.compile(r"from=2024-01-01"))
+    assert query_of(page.url) == {"q": ["dang vien"], "from": ["2024-01-01"], "to": ["2024-12-31"]}
+    assert page.locator("#date-from").input_value() == "01/01/2024"
+    assert page.locator("ol.hits > li").count() == 2

@@ -377,3 +377,22 @@ def test_the_footer_links_this_page_s_json(archive_client):
     assert 'href="/api/search?q=bong&amp;province=H%C3%A0+N%E1%BB%99i"' in footer("/search?q=bong&province=Hà+Nội")
     assert 'href="/api/article/bd-2"' in footer("/article/bd-2?q=bong")
     assert "/api/" not in footer("/")
+
+
+def test_a_search_answered_from_recent_results_does_not_say_0_ms(archive_client):
+    from webui.formatting import format_ms
+
+    for _ in range(3):  # the first searches, the next are answered from the commit's recent results
+        html = archive_client.get("/search?q=bong+da").get_data(as_text=True)
+        assert "(0 ms)" not in html and re.search(r"\((dưới 1 ms|\d+ ms|\d+,\d+ giây)\)", html)
+    assert format_ms(0.04) == "dưới 1 ms" and format_ms(12.4) == "12 ms" and format_ms(1520) == "1,52 giây"
+
+
+def test_the_places_shown_before_xem_them_never_hide_a_selected_one():
+    from search.facets import FacetValue
+    from webui.pages import PLACES_SHOWN, _places_shown
+
+    values = [FacetValue(str(n), str(n), 1, n == 30, "?") for n in range(40)]
+    assert _places_shown(values) == 31
+    values[30].selected = False
+    assert _places_shown(values) == PLACES_SHOWN

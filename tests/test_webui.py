@@ -345,9 +345,19 @@ def test_date_form_keeps_query_and_filters(client):
     assert '<input type="hidden" name="q" value="dang vien">' in form
     assert '<input type="hidden" name="province" value="Cần Thơ">' in form
     assert '<input type="hidden" name="sort" value="oldest">' in form
-    assert 'type="date" name="from"' in form and 'type="date" name="to"' in form
+    assert 'name="from" value=""' in form and 'name="to" value=""' in form
     r = client.get("/search?q=dang+vien&from=2023-01-01&to=2023-12-31")
     assert hit_ids(r) == ["000_abc709b6f580d3e9"]
+
+
+def test_dates_are_shown_and_typed_day_first_and_the_url_stays_iso(client):
+    """Results show dd/mm/yyyy: so do the date fields (not the browser's mm/dd/yyyy), and a date typed so
+    comes back as the same search with an ISO URL."""
+    r = client.get("/search?q=dang+vien&from=01/01/2023&to=31/12/2023")
+    assert r.status_code == 302 and r.headers["Location"] == "/search?q=dang+vien&from=2023-01-01&to=2023-12-31"
+    form = client.get(r.headers["Location"]).get_data(as_text=True).split('class="date-form"')[1]
+    assert 'id="date-from" type="text" inputmode="numeric" name="from" value="01/01/2023"' in form
+    assert 'name="to" value="31/12/2023"' in form and "ngày/tháng/năm" in form
 
 
 def test_filter_chips_remove_one_and_clear_all_keeps_the_query(client):

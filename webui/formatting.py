@@ -45,6 +45,8 @@ def format_number(n):
 
 
 def format_ms(ms):
+    if ms < 1:  # answered from recent results: "0 ms" would read as not measured
+        return "dưới 1 ms"
     if ms < 1000:
         return f"{ms:.0f} ms".replace(".", ",")
     return f"{ms / 1000:.2f} giây".replace(".", ",")

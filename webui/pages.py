@@ -19,6 +19,8 @@ from webui.timeline import chart
 
 bp = Blueprint("pages", __name__)
 
+PLACES_SHOWN = 12  # place facet values before «Xem thêm»: the date facet stays in sight below them
+
 def search_params():
     """The search parameters of the current request (known names only, first value of each)."""
     return {name: request.args.get(name) for name in PARAMETERS if request.args.get(name) is not None}
@@ -63,6 +65,13 @@ def page_numbers(current, last, around=2):
     return out
 
 
+def _places_shown(values):
+    """How many place values show before «Xem thêm»: PLACES_SHOWN, or all up to the last one selected
+    (a filter in force is never hidden)."""
+    selected = [n for n, v in enumerate(values) if v.selected]
+    return max([PLACES_SHOWN] + [n + 1 for n in selected])
+
+
 def index_unavailable_page():
     return render_template("error.html", code=503, title=ERROR_TITLES[503], message=ERROR_MESSAGES[503]), 503
 
@@ -96,6 +105,9 @@ def search():
         return bad_parameter_page(e, params)
     if not req.q.strip() and not req.filtered:
         return redirect(url_for("pages.home"))
+    if any(params.get(name, "").strip() not in ("", value) for name, value in (
+            ("from", req.date_from and req.date_from.isoformat()), ("to", req.date_to and req.date_to.isoformat()))):
+        return redirect(url_for("pages.search") + req.url())  # 30/04/2017 as typed; the URL says 2017-04-30
     try:
         result = get_engine().search(req)
     except BadParameter as e:
@@ -116,6 +128,7 @@ def search():
         article_state=req.url(),
         keep=[(k, v) for k, v in req.params() if k not in ("q", "page")],
         timeline=chart(result.facets.get("timeline", []), url_for("pages.search")),
+        places_shown=_places_shown(result.facets.get("region", [])),
         api_url=url_for("api.search") + req.url(),
     )
 
