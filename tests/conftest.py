@@ -88,18 +88,26 @@ ARCHIVE = [
 ]
 
 
+def index_of(path, records):
+    """A fresh index in `path`/ix of `records` (dicts, written as JSON lines), every one of them indexed."""
+    summary = index_articles([write_jsonl(path / "records.jsonl", records)], path / "ix", workers=1)
+    assert summary.indexed == len(records)
+    return path / "ix"
+
+
+def client_of(index_dir):
+    """A test client of the web app over `index_dir`."""
+    from webui.app import create_app
+
+    return create_app({"INDEX_DIR": str(index_dir), "TESTING": True}).test_client()
+
+
 @pytest.fixture(scope="session")
 def archive_index(tmp_path_factory):
     """An index of ARCHIVE; tests must not write to it."""
-    path = tmp_path_factory.mktemp("archive-index")
-    records = write_jsonl(path / "archive.jsonl", ARCHIVE)
-    summary = index_articles([records], path / "ix", workers=1)
-    assert summary.indexed == len(ARCHIVE)
-    return path / "ix"
+    return index_of(tmp_path_factory.mktemp("archive-index"), ARCHIVE)
 
 
 @pytest.fixture(scope="module")
 def archive_client(archive_index):
-    from webui.app import create_app
-
-    return create_app({"INDEX_DIR": str(archive_index), "TESTING": True}).test_client()
+    return client_of(archive_index)

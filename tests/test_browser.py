@@ -282,15 +282,12 @@ def test_a_timeline_bar_narrows_to_its_month(archive_server, page):
 def places_server(tmp_path_factory):
     """Forty provinces' news: a place facet long enough to push the date facet away."""
     from index import gazetteer
-    from index.writer import index_articles
-    from tests.conftest import write_jsonl
+    from tests.conftest import index_of
 
-    path = tmp_path_factory.mktemp("places")
     provinces = [p.name for p in gazetteer.provinces()][:40]
     records = [{"id": f"p{n}", "title": f"Tin thời tiết ở {name}", "province": name, "date": f"2017-0{1 + n % 6}-10",
                 "body": f"Thời tiết ở {name} hôm nay nắng nhẹ."} for n, name in enumerate(provinces)]
-    index_articles([write_jsonl(path / "p.jsonl", records)], path / "ix", workers=1)
-    yield from _serve(path / "ix")
+    yield from _serve(index_of(tmp_path_factory.mktemp("places"), records))
 
 
 def test_a_long_place_list_shows_the_top_places_and_xem_them(places_server, browser):

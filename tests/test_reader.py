@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import ARCHIVE
+from tests.conftest import ARCHIVE, client_of, index_of
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +97,7 @@ def test_api_suggest_never_fails(archive_client, q):
 
 
 def test_api_suggest_without_an_index_is_503(tmp_path):
-    from webui.app import create_app
-
-    client = create_app({"INDEX_DIR": str(tmp_path / "none"), "TESTING": True}).test_client()
-    r = client.get("/api/suggest?q=bong")
+    r = client_of(tmp_path / "none").get("/api/suggest?q=bong")
     assert r.status_code == 503 and r.get_json()["error"]
 
 
@@ -156,13 +153,9 @@ PLACES_AND_DATES = [  # the same text; only place and date tell them apart (list
 
 @pytest.fixture(scope="module")
 def places_engine(tmp_path_factory):
-    from index.writer import index_articles
     from search.engine import Engine
-    from tests.conftest import write_jsonl
 
-    path = tmp_path_factory.mktemp("places")
-    index_articles([write_jsonl(path / "a.jsonl", PLACES_AND_DATES)], path / "ix", workers=1)
-    with Engine(path / "ix") as engine:
+    with Engine(index_of(tmp_path_factory.mktemp("places"), PLACES_AND_DATES)) as engine:
         yield engine
 
 
@@ -396,3 +389,9 @@ def test_the_places_shown_before_xem_them_never_hide_a_selected_one():
     assert _places_shown(values) == 31
     values[30].selected = False
     assert _places_shown(values) == PLACES_SHOWN
+
+
+def test_dang_v_completes_to_dang_vien_on_the_sample_articles(engine):
+    from search.suggest import suggester
+
+    assert texts(suggester(engine).suggest("dang v"))[0] == "đảng viên"
