@@ -51,6 +51,30 @@ def _key(text):
     return " ".join(_NOT_WORD.sub(" ", fold(canonical(text))).split())
 
 
+def _marked_key(text):
+    """As `_key`, marks kept: what a prefix typed with marks is compared with."""
+    return " ".join(_NOT_WORD.sub(" ", canonical(text)).split())
+
+
+class _Titles:
+    """Titles' keys in one string, each after a space: finding the titles with a word that starts with a
+    prefix is a str.find, in C, however many titles there are."""
+
+    def __init__(self, keys):
+        keys = [" " + key + "\n" for key in keys]
+        self._starts = np.cumsum([0] + [len(k) for k in keys], dtype=np.int64)
+        self._text = "".join(keys)
+
+    def having(self, prefix):
+        """The numbers of the titles holding a word that starts with `prefix`, in order."""
+        needle = " " + prefix
+        at = self._text.find(needle)
+        while at >= 0:
+            n = int(np.searchsorted(self._starts, at, side="right")) - 1
+            yield n
+            at = self._text.find(needle, int(self._starts[n + 1]))
+
+
 def _read_titles(titles, words):
     """What titles say about words: ({"hà_nội": "Hà Nội"}, the words written capitalised inside titles more
     often than not, and Counter of the archive's compounds (`words`) as often as titles use them.
@@ -134,10 +158,8 @@ class Suggester:
         self._texts = [text for _, text, _ in entries]
         self._counts = np.array([count for _, _, count in entries], dtype=np.int64)
         self._titles = titles
-        # every title's key after a space, in one string: a word-start search is one str.find
-        keys = [" " + _key(title) + "\n" for _, title in titles]
-        self._starts = np.cumsum([0] + [len(k) for k in keys[:-1]], dtype=np.int64)
-        self._title_keys = "".join(keys)
+        self._folded_titles = _Titles([_key(title) for _, title in titles])
+        self._marked_titles = _Titles([_marked_key(title) for _, title in titles])
 
     def _words(self, prefix, limit):
         """The most common words whose key starts with `prefix`'s (and its marks, if typed with them)."""
@@ -149,7 +171,10 @@ class Suggester:
         counts = self._counts[lo:hi]
         marked = canonical(prefix.strip()) if has_diacritics(prefix) else None
         wanted = limit if marked is None else limit * 10
-        order = np.argsort(-counts, kind="stable")[:wanted] if hi - lo > wanted else np.argsort(-counts, kind="stable")
+        order = np.arange(len(counts))
+        if len(counts) > wanted:  # the most common few of a long range, without sorting all of it
+            order = np.argpartition(-counts, wanted)[:wanted]
+        order = order[np.lexsort((order, -counts[order]))]
         found = []
         for i in order:
             text = self._texts[lo + i]
@@ -164,16 +189,18 @@ class Suggester:
         key = _key(prefix)
         if len(key) < MIN_TITLE_PREFIX:
             return []
-        needle = " " + key + (" " if prefix[-1:].isspace() else "")
-        marked = canonical(prefix.strip()) if has_diacritics(prefix) else None
-        found, at = [], self._title_keys.find(needle)
-        while at >= 0 and len(found) < limit:
-            n = int(np.searchsorted(self._starts, at, side="right")) - 1
+        end = " " if prefix[-1:].isspace() else ""
+        if has_diacritics(prefix):
+            titles = self._marked_titles.having(_marked_key(prefix) + end)
+        else:
+            titles = self._folded_titles.having(key + end)
+        found = []
+        for n in titles:
             article_id, title = self._titles[n]
-            if (marked is None or marked in canonical(title)) and all(title != f.text for f in found):
+            if all(title != f.text for f in found):
                 found.append(Suggestion(title, "title", id=article_id))  # a syndicated title once
-            next_title = self._starts[n + 1] if n + 1 < len(self._starts) else len(self._title_keys)
-            at = self._title_keys.find(needle, int(next_title))
+                if len(found) == limit:
+                    break
         return found
 
     def suggest(self, typed, words=MAX_WORDS, titles=MAX_TITLES):
