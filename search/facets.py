@@ -18,6 +18,8 @@ from index.normalize import canonical
 from index.schema import NO_VALUE
 
 UNKNOWN = "unknown"  # the value of the bucket of articles with no locality
+UNDATED = "Không rõ ngày"
+TIMELINE_MONTHS = 36  # a longer span is counted by year: more bars than that are too thin to point at
 
 
 @dataclass
@@ -181,7 +183,7 @@ class DateFacet:
                 values.append(FacetValue(month, f"Tháng {int(month[5:])}/{year}", mn, m_selected, toggle, level=1))
         undated = counts["year"].get(NO_VALUE, 0)
         if undated:
-            values.append(FacetValue(NO_VALUE, "Không rõ ngày", undated, False, None))
+            values.append(FacetValue(NO_VALUE, UNDATED, undated, False, None))
         return values
 
 
@@ -225,14 +227,12 @@ class TimelineFacet:
                     year, month = (year, month + 1) if month < 12 else (year + 1, 1)
         undated = self.counts["month"].get(NO_VALUE, 0)
         if undated:
-            values.append(FacetValue(NO_VALUE, "Không rõ ngày", undated, False, None))
+            values.append(FacetValue(NO_VALUE, UNDATED, undated, False, None))
         return values
 
 
-TIMELINE_MONTHS = 36  # a longer span is drawn by year: more bars than that are too thin to point at
-
 FACETS = (RegionFacet, DateFacet, TimelineFacet)
-COLUMNS = tuple(c for facet in FACETS for c in facet.columns)
+COLUMNS = tuple(dict.fromkeys(c for facet in FACETS for c in facet.columns))  # each read once
 
 
 def facets(columns, mask, request):

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from index import segmenter
 from index.writer import default_index_dir
-from webui import api, engine, exports, pages
+from webui import api, engine, exports, labels, pages
 from webui.formatting import FILTERS
 from webui.labels import ERROR_MESSAGES, ERROR_TITLES, OTHER_ERROR_MESSAGE, OTHER_ERROR_TITLE
 
@@ -36,6 +36,7 @@ def create_app(test_config=None):
         app.config["INDEX_DIR"] = str(default_index_dir())
     app.json = _HtmlSafeJSON(app)
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals["labels"] = labels
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

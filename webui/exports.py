@@ -16,6 +16,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 from index.writer import IndexUnavailable
 from search.request import MAX_LIMIT, BadParameter, SearchRequest
 from webui.engine import get_engine
+from webui.labels import UNTITLED
 from webui.pages import bad_parameter_page, index_unavailable_page, search_params
 
 bp = Blueprint("exports", __name__)
@@ -45,14 +46,10 @@ def snippet_text(html):
     return unescape(re.sub(r"</?mark>", "", html or ""))
 
 
-def _request():
-    return SearchRequest.from_params(search_params())
-
-
 @bp.get("/search.atom")
 def atom():
     try:
-        req = _request()
+        req = SearchRequest.from_params(search_params())
         result = get_engine().search(replace(req, sort="newest", page=1, limit=FEED_ENTRIES), with_facets=False)
     except BadParameter as e:
         return bad_parameter_page(e, search_params())
@@ -62,7 +59,7 @@ def atom():
     root = request.url_root.rstrip("/")
     entries = [{
         "id": root + url_for("pages.article", article_id=hit.id),
-        "title": hit.title or "Bài không có tiêu đề",
+        "title": hit.title or UNTITLED,
         "updated": rfc3339(hit.date, now),
         "summary": snippet_text(hit.snippet),
         "source": hit.source,
@@ -70,7 +67,7 @@ def atom():
     body = render_template(
         "search_atom.xml", entries=entries, query=result.query,
         self_url=root + url_for("exports.atom") + req.url(), page_url=root + url_for("pages.search") + req.url(),
-        updated=max((e["updated"] for e in entries), default=now),
+        updated=entries[0]["updated"] if entries else now,  # the newest article's
     )
     return Response(body, mimetype="application/atom+xml")
 
@@ -105,7 +102,7 @@ def csv_rows(engine, req, cap=CSV_CAP):
 @bp.get("/search.csv")
 def export_csv():
     try:
-        req = _request()
+        req = SearchRequest.from_params(search_params())
         lines = csv_rows(get_engine(), req)
     except BadParameter as e:
         return bad_parameter_page(e, search_params())

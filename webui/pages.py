@@ -21,6 +21,7 @@ bp = Blueprint("pages", __name__)
 
 PLACES_SHOWN = 12  # place facet values before «Xem thêm»: the date facet stays in sight below them
 
+
 def search_params():
     """The search parameters of the current request (known names only, first value of each)."""
     return {name: request.args.get(name) for name in PARAMETERS if request.args.get(name) is not None}
@@ -105,8 +106,8 @@ def search():
         return bad_parameter_page(e, params)
     if not req.q.strip() and not req.filtered:
         return redirect(url_for("pages.home"))
-    if any(params.get(name, "").strip() not in ("", value) for name, value in (
-            ("from", req.date_from and req.date_from.isoformat()), ("to", req.date_to and req.date_to.isoformat()))):
+    written = dict(req.params())
+    if any((params.get(name) or "").strip() not in ("", written.get(name)) for name in ("from", "to")):
         return redirect(url_for("pages.search") + req.url())  # 30/04/2017 as typed; the URL says 2017-04-30
     try:
         result = get_engine().search(req)
