@@ -352,3 +352,20 @@ def test_dates_are_typed_day_first(server, page):
     assert query_of(page.url) == {"q": ["dang vien"], "from": ["2024-01-01"], "to": ["2024-12-31"]}
     assert page.locator("#date-from").input_value() == "01/01/2024"
     assert page.locator("ol.hits > li").count() == 2
+
+
+def test_an_article_shows_its_paragraphs_caption_and_related_articles(archive_server, page):
+    page.goto(archive_server + "/article/bd-2")
+    related = page.get_by_role("region", name="Bài liên quan").get_by_role("link")
+    assert 1 <= related.count() <= 5
+    first = related.first.inner_text()
+    assert first == "Đội tuyển bóng đá Việt Nam thắng Thái Lan tại Hà Nội"
+    related.first.click()
+    page.wait_for_url(re.compile(r"/article/bd-1(-copy)?$"))
+    assert page.locator(".article-body p").count() >= 1
+    page.goto(archive_server + "/article/bd-1")
+    assert page.locator(".article-body p").count() == 4
+    caption = page.locator(".article-body p.caption")
+    assert caption.inner_text().endswith("(Ảnh: Minh Anh).")
+    assert caption.evaluate("p => getComputedStyle(p).fontStyle") == "italic"  # set apart from the text
+    assert not page.problems, page.problems
