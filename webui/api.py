@@ -2,11 +2,10 @@
 
 from flask import Blueprint, jsonify, request, url_for
 
-from index.writer import IndexUnavailable
 from search.related import related
 from search.request import BadParameter, SearchRequest
 from search.suggest import suggester
-from webui.engine import get_engine
+from webui.engine import IndexUnavailable, get_engine
 from webui.pages import search_params
 
 bp = Blueprint("api", __name__, url_prefix="/api")

@@ -1,8 +1,8 @@
 """The search page and its JSON API (Flask + Jinja2), in Vietnamese: the app factory.
 
 Every page state (query, filters, sort, page) lives in the URL, so a page can
-be bookmarked, shared, and Back works. Views live in two blueprints
-(`webui.pages`, `webui.api`) and reach the one `Engine` per app through
+be bookmarked, shared, and Back works. Views live in blueprints (`webui.pages`,
+`webui.api`, `webui.exports`) and reach the one `Engine` per app through
 `webui.engine.get_engine`. Article text and queries are data: Jinja
 autoescapes everything, and the only HTML we trust is what `search.snippets`
 produced (escaped text with our own <mark>).
@@ -12,8 +12,6 @@ from flask import Flask, current_app, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from index import segmenter
-from index.writer import default_index_dir
 from webui import api, engine, exports, labels, pages
 from webui.formatting import FILTERS
 from webui.labels import ERROR_MESSAGES, ERROR_TITLES, OTHER_ERROR_MESSAGE, OTHER_ERROR_TITLE
@@ -29,20 +27,13 @@ SECURITY_HEADERS = {
 def create_app(test_config=None):
     """The app factory: `test_config` may set INDEX_DIR (default: $VNSEARCH_INDEX or the user's index) and TESTING."""
     app = Flask(__name__)
-    app.config.update(INDEX_DIR=None)
     if test_config:
         app.config.update(test_config)
-    if not app.config["INDEX_DIR"]:
-        app.config["INDEX_DIR"] = str(default_index_dir())
     app.json = _HtmlSafeJSON(app)
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["labels"] = labels
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-
-    # the CRF model that segments queries takes about a second to load: now, not on the first query
-    segmenter.load()
-
     engine.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

@@ -9,7 +9,8 @@ import threading
 
 from flask import current_app
 
-from index.writer import IndexUnavailable
+from index import segmenter
+from index.writer import IndexUnavailable, default_index_dir  # the views catch IndexUnavailable from here
 
 
 class EngineHolder:
@@ -31,6 +32,11 @@ class EngineHolder:
 
 
 def init_app(app):
+    """The app's engine, on INDEX_DIR (default: $VNSEARCH_INDEX or the user's index); the CRF model that
+    segments queries loads now (about a second), not on the first query. pyvi's own scikit-learn
+    tokenizer (2.6 s, 128 MB) is not loaded: no query uses it."""
+    app.config["INDEX_DIR"] = app.config.get("INDEX_DIR") or str(default_index_dir())
+    segmenter.load()
     app.extensions["vnsearch"] = EngineHolder(app.config["INDEX_DIR"])
 
 

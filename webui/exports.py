@@ -13,9 +13,8 @@ from html import unescape
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from index.writer import IndexUnavailable
 from search.request import MAX_LIMIT, BadParameter, SearchRequest
-from webui.engine import get_engine
+from webui.engine import IndexUnavailable, get_engine
 from webui.labels import UNTITLED
 from webui.pages import bad_parameter_page, index_unavailable_page, search_params
 

@@ -4,14 +4,13 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 
-from index.writer import IndexUnavailable
 from search.facets import UNKNOWN
 from search.query import parse
 from search.related import related
 from search.request import PARAMETERS, BadParameter, SearchRequest
 from search.snippets import Highlighter, highlight
 from search.suggest import suggester
-from webui.engine import get_engine
+from webui.engine import IndexUnavailable, get_engine
 from webui.formatting import format_date, paragraphs, province_label, safe_external_url, trusted
 from webui.labels import (ERROR_MESSAGES, ERROR_TITLES, FILTER_KINDS, SORT_LABELS, UNKNOWN_PLACE, UNTITLED,
                           VI_PARAMETER, vietnamese_message)

@@ -7,7 +7,7 @@ show. Heights are relative to the busiest period, so the shape is the news's.
 
 from dataclasses import dataclass
 
-from index.schema import NO_VALUE
+from search.facets import NO_VALUE  # the value of undated articles
 
 WIDTH = 600  # the viewBox: the chart is scaled to the column's width by CSS
 HEIGHT = 80
