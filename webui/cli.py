@@ -143,8 +143,9 @@ def cmd_extract(args):
 
 
 def _port_taken(host, port, error):
-    print(f"vnsearch serve: port {port} on {host} is taken ({error.strerror or error}): stop what listens there "
-          "or choose another port with --port", file=sys.stderr)
+    reason = "is taken" if error.errno == errno.EADDRINUSE else f"cannot be used ({error.strerror or error})"
+    print(f"vnsearch serve: port {port} on {host} {reason}: stop what listens there or choose another port "
+          "with --port", file=sys.stderr)
     return 1
 
 
