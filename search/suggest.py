@@ -56,6 +56,13 @@ def _marked_key(text):
     return " ".join(_NOT_WORD.sub(" ", canonical(text)).split())
 
 
+def _glued_to_a_name(word, names):
+    """Whether `word` is a name of two syllables or more with what follows it glued on ("hà_nội_tại"):
+    pyvi's mistake, never what a reader is typing. A name that goes on ("hà_nội_mới") is a name itself."""
+    parts = word.split("_")
+    return word not in names and any("_".join(parts[:n]) in names for n in range(2, len(parts)))
+
+
 class _Titles:
     """Titles' keys in one string, each after a space: finding the titles with a word that starts with a
     prefix is a str.find, in C, however many titles there are."""
@@ -153,7 +160,8 @@ class Suggester:
         self.examples = _examples(names, compounds, words)
         names = {word: written for word, (written, _) in names.items()}
         entries = sorted((_key(word), names.get(word) or word.replace("_", " "), count)
-                         for word, count in words.items() if count >= MIN_ARTICLES and _key(word))
+                         for word, count in words.items()
+                         if count >= MIN_ARTICLES and _key(word) and not _glued_to_a_name(word, names))
         self._keys = [key for key, _, _ in entries]
         self._texts = [text for _, text, _ in entries]
         self._counts = np.array([count for _, _, count in entries], dtype=np.int64)

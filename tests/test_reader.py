@@ -65,6 +65,15 @@ def test_the_end_of_a_longer_query_is_completed_after_the_words_before_it(archiv
     assert all(s.kind == "title" for s in suggest("x n"))  # "n" alone after a word completes nothing
 
 
+def test_a_name_with_a_word_glued_on_by_pyvi_is_not_suggested():
+    from search.suggest import Suggester
+
+    titles = [("1", "Tin Hà Nội hôm nay"), ("2", "Báo Hà Nội Mới ra số đặc biệt"), ("3", "Mưa ở Hà Nội")]
+    words = {"hà_nội": 5, "hà_nội_tại": 3, "hà_nội_mới": 2}
+    found = [s.text for s in Suggester(words, titles).suggest("ha n") if s.kind == "word"]
+    assert found == ["Hà Nội", "Hà Nội Mới"]
+
+
 def test_one_letter_suggests_words_but_no_titles(archive_engine):
     from search.suggest import suggester
 
