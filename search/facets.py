@@ -19,6 +19,8 @@ from index.store.reading import column_values
 from index.store.schema import NO_VALUE
 
 UNKNOWN = "unknown"  # the value of the bucket of articles with no locality
+UNDATED = "Không rõ ngày"
+TIMELINE_MONTHS = 36  # a longer span is counted by year: more bars than that are too thin to point at
 
 
 @dataclass
@@ -167,12 +169,56 @@ class DateFacet:
                 values.append(FacetValue(month, f"Tháng {int(month[5:])}/{year}", mn, m_selected, toggle, level=1))
         undated = counts["year"].get(NO_VALUE, 0)
         if undated:
-            values.append(FacetValue(NO_VALUE, "Không rõ ngày", undated, False, None))
+            values.append(FacetValue(NO_VALUE, UNDATED, undated, False, None))
         return values
 
 
-FACETS = (RegionFacet, DateFacet)
-COLUMNS = tuple(c for facet in FACETS for c in facet.columns)
+class TimelineFacet:
+    """How many matching articles fall in each month (each year, over a long span), every period from the
+    first to the last shown, empty ones too, so that a chart of them is a curve; a period's toggle narrows
+    the search to it. Undated articles come last, so the counts sum to the total."""
+
+    name = "timeline"
+    columns = ("month",)
+
+    def __init__(self, request, counts):
+        self.request = request
+        self.counts = counts
+
+    def _value(self, value, label, count, start, end):
+        selected = self.request.date_from == start and self.request.date_to == end
+        toggle = None
+        if count:
+            toggle = self.request.url(date_from=None if selected else start, date_to=None if selected else end)
+        return FacetValue(value, label, count, selected, toggle)
+
+    def values(self):
+        months = Counter({m: n for m, n in self.counts["month"].items() if m != NO_VALUE})
+        values = []
+        if months:
+            first, last = min(months), max(months)
+            (y0, m0), (y1, m1) = (int(first[:4]), int(first[5:7])), (int(last[:4]), int(last[5:7]))
+            if (y1 - y0) * 12 + m1 - m0 + 1 > TIMELINE_MONTHS:
+                years = Counter()
+                for month, n in months.items():
+                    years[int(month[:4])] += n
+                for year in range(y0, y1 + 1):
+                    values.append(self._value(str(year), f"Năm {year}", years[year], date(year, 1, 1),
+                                              date(year, 12, 31)))
+            else:
+                year, month = y0, m0
+                while (year, month) <= (y1, m1):
+                    key = f"{year}-{month:02d}"
+                    values.append(self._value(key, f"Tháng {month}/{year}", months[key], *_month_range(year, month)))
+                    year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+        undated = self.counts["month"].get(NO_VALUE, 0)
+        if undated:
+            values.append(FacetValue(NO_VALUE, UNDATED, undated, False, None))
+        return values
+
+
+FACETS = (RegionFacet, DateFacet, TimelineFacet)
+COLUMNS = tuple(dict.fromkeys(c for facet in FACETS for c in facet.columns))  # each read once
 
 
 def facets(columns, mask, request):

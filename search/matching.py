@@ -3,7 +3,7 @@
 A syllable typed with marks (or read as the reader meant it) is looked up
 exactly; one typed without marks, in folded form (every reading). A sequence
 of syllables, a compound or a phrase, is found as its neighbouring pairs:
-the index holds pairs rather than positions (`index.schema`).
+the index holds pairs rather than positions (`index.store.schema`).
 """
 
 from dataclasses import replace

@@ -36,20 +36,29 @@ def playwright_module():
     return sync_playwright
 
 
-@pytest.fixture(scope="module")
-def server(seeds_index):
+def _serve(index_dir):
     """The real app under waitress on 127.0.0.1, on a free port, in a background thread."""
     from waitress.server import create_server
 
     from webui.app import create_app
 
-    app = create_app({"INDEX_DIR": str(seeds_index)})
+    app = create_app({"INDEX_DIR": str(index_dir)})
     srv = create_server(app, host="127.0.0.1", port=0, threads=4, ident="vnsearch-test")
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{srv.effective_port}"
     srv.close()
     thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def server(seeds_index):
+    yield from _serve(seeds_index)
+
+
+@pytest.fixture(scope="module")
+def archive_server(archive_index):
+    yield from _serve(archive_index)
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +198,7 @@ def test_screenshots_desktop_and_phone(server, browser):
             results = page.locator(".results").bounding_box()
             filters = page.locator("#filters").bounding_box()
             assert filters["x"] < results["x"]  # a sidebar beside the results
-            assert not page.locator(".to-filters").is_visible()
+            assert page.locator(".to-filters").bounding_box()["width"] <= 1  # until a keyboard reaches it
         page.goto(server + "/")
         page.screenshot(path=str(ARTIFACTS / f"home-{name}.png"), full_page=True)
         page.goto(server + "/article/002_7cfa0be5b48b213f?q=Th%E1%BB%A7+%C4%90%E1%BB%A9c")
@@ -198,3 +207,165 @@ def test_screenshots_desktop_and_phone(server, browser):
         context.close()
     assert (ARTIFACTS / "results-desktop.png").stat().st_size > 10_000
     assert (ARTIFACTS / "results-phone.png").stat().st_size > 10_000
+
+
+def test_suggestions_follow_the_keyboard(archive_server, page):
+    page.goto(archive_server + "/")
+    box = page.locator("#q")
+    assert box.get_attribute("role") == "combobox" and box.get_attribute("aria-expanded") == "false"
+    box.press_sequentially("bong d", delay=30)  # typing is never held up: every letter lands
+    listbox = page.get_by_role("listbox", name="Gợi ý tìm kiếm")
+    listbox.wait_for()
+    assert box.input_value() == "bong d" and box.get_attribute("aria-expanded") == "true"
+    options = listbox.get_by_role("option")
+    assert options.first.inner_text() == "bóng đá"
+    assert "gợi ý" in page.locator("[role=status]").last.inner_text()
+
+    # arrows move through the list, and the box says which option is active
+    page.keyboard.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == options.first.get_attribute("id")
+    assert options.first.get_attribute("aria-selected") == "true"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    assert options.first.get_attribute("aria-selected") == "true"
+
+    # Esc closes the list and keeps what was typed
+    page.keyboard.press("Escape")
+    assert listbox.is_hidden() and box.input_value() == "bong d"
+    assert box.get_attribute("aria-expanded") == "false"
+
+    # typing again opens it; Enter on «bóng đá» searches for it
+    box.press_sequentially("a", delay=30)
+    page.keyboard.press("Backspace")
+    listbox.wait_for()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q="))
+    assert query_of(page.url) == {"q": ["bóng đá"]}
+    assert page.locator("ol.hits > li").count() == 4
+    assert not page.problems, page.problems
+
+
+def test_a_title_suggestion_opens_its_article(archive_server, page):
+    page.goto(archive_server + "/search?q=xe")
+    page.locator("#q").fill("")
+    page.locator("#q").press_sequentially("xe bu", delay=30)
+    option = page.get_by_role("option", name=re.compile("Hà Nội mở rộng tuyến xe buýt nhanh"))
+    option.wait_for()
+    for _ in range(page.get_by_role("option").count()):
+        page.keyboard.press("ArrowDown")
+        if option.get_attribute("aria-selected") == "true":
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/article/hn-1$"))
+    assert not page.problems, page.problems
+
+
+def test_a_timeline_bar_narrows_to_its_month(archive_server, page):
+    page.goto(archive_server + "/search?q=bong")
+    bars = page.locator(".timeline-chart a")
+    assert bars.count() == 3
+    counts = [int(c) for c in page.locator(".timeline-chart [data-count]").evaluate_all(
+        "els => els.map(e => e.getAttribute('data-count'))")]
+    assert sum(counts) == 6
+    assert bars.nth(1).get_attribute("aria-label") == "Tháng 6/2017: 2 bài"
+    heights = [box["height"] for box in (bars.nth(i).locator(".bar").bounding_box() for i in range(3))]
+    assert heights[0] > heights[1] > heights[2] > 0  # 3, 2 and 1 articles
+    bars.nth(1).click()
+    page.wait_for_url(re.compile(r"from=2017-06-01"))
+    assert query_of(page.url) == {"q": ["bong"], "from": ["2017-06-01"], "to": ["2017-06-30"]}
+    assert page.locator("ol.hits > li").count() == 2
+    assert not page.problems, page.problems
+
+
+@pytest.fixture(scope="module")
+def places_server(tmp_path_factory):
+    """Forty provinces' news: a place facet long enough to push the date facet away."""
+    from index.locality import gazetteer
+    from tests.conftest import index_of
+
+    provinces = [p.name for p in gazetteer.provinces()][:40]
+    records = [{"id": f"p{n}", "title": f"Tin thời tiết ở {name}", "province": name, "date": f"2017-0{1 + n % 6}-10",
+                "body": f"Thời tiết ở {name} hôm nay nắng nhẹ."} for n, name in enumerate(provinces)]
+    yield from _serve(index_of(tmp_path_factory.mktemp("places"), records))
+
+
+def test_a_long_place_list_shows_the_top_places_and_xem_them(places_server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    page.goto(places_server + "/search?q=th%E1%BB%9Di+ti%E1%BA%BFt")
+    assert page.locator("ol.hits > li").count() == 10
+    top = page.locator("#facet-region + .facet-list .facet-link")
+    assert top.count() >= 10 and top.last.is_visible()  # the busiest regions and provinces first
+    more = page.locator(".facet-more summary")
+    assert more.inner_text().startswith("Xem thêm")
+    hidden = page.locator(".facet-more .facet-link")
+    assert hidden.count() > 0 and not hidden.first.is_visible()
+    date_title = page.locator("#facet-date").bounding_box()
+    assert date_title["y"] + date_title["height"] < 900  # the date facet in sight without scrolling
+    more.focus()
+    page.keyboard.press("Enter")  # a <details>: opened from the keyboard, no script needed
+    assert hidden.first.is_visible()
+    context.close()
+
+
+def test_keyboard_users_reach_the_facets_in_a_few_presses_and_see_them(server, browser):
+    context = browser.new_context(viewport={"width": 1024, "height": 420}, locale="vi-VN")
+    page = context.new_page()
+    page.goto(server + "/search?q=dang+vien")
+    presses = 0
+    while page.evaluate("document.activeElement.className") != "to-filters" and presses < 10:
+        page.keyboard.press("Tab")
+        presses += 1
+    assert page.evaluate("document.activeElement.className") == "to-filters" and presses <= 6
+    assert page.locator(".to-filters").bounding_box()["width"] > 20  # shown once focused
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert "facet-link" in page.evaluate("document.activeElement.className")
+    # going through the facets, and back up, no focused link hides under the sticky header
+    header = page.locator(".site-header").bounding_box()
+    for key in ["Tab"] * 8 + ["Shift+Tab"] * 12:
+        page.keyboard.press(key)
+        box = page.evaluate("(() => { const r = document.activeElement.getBoundingClientRect(); "
+                            "return {top: r.top, bottom: r.bottom}; })()")
+        assert box["top"] >= header["y"] + header["height"] - 1, (key, box, header)
+    context.close()
+
+
+def test_at_375_px_the_search_button_keeps_its_name(server, browser):
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="vi-VN")
+    page = context.new_page()
+    page.goto(server + "/search?q=dang+vien")
+    button = page.get_by_role("button", name="Tìm", exact=True)
+    assert button.count() == 1 and button.is_visible()
+    assert page.locator(".search-button span").bounding_box()["width"] <= 1  # the icon alone is seen
+    context.close()
+
+
+def test_dates_are_typed_day_first(server, page):
+    page.goto(server + "/search?q=dang+vien")
+    assert page.locator("#date-from").get_attribute("placeholder") == "ngày/tháng/năm"
+    page.fill("#date-from", "01/01/2024")
+    page.fill("#date-to", "31/12/2024")
+    page.locator(".date-form button").click()
+    page.wait_for_url(re.compile(r"from=2024-01-01"))
+    assert query_of(page.url) == {"q": ["dang vien"], "from": ["2024-01-01"], "to": ["2024-12-31"]}
+    assert page.locator("#date-from").input_value() == "01/01/2024"
+    assert page.locator("ol.hits > li").count() == 2
+
+
+def test_an_article_shows_its_paragraphs_caption_and_related_articles(archive_server, page):
+    page.goto(archive_server + "/article/bd-2")
+    related = page.get_by_role("region", name="Bài liên quan").get_by_role("link")
+    assert 1 <= related.count() <= 5
+    first = related.first.inner_text()
+    assert first == "Đội tuyển bóng đá Việt Nam thắng Thái Lan tại Hà Nội"
+    related.first.click()
+    page.wait_for_url(re.compile(r"/article/bd-1(-copy)?$"))
+    assert page.locator(".article-body p").count() >= 1
+    page.goto(archive_server + "/article/bd-1")
+    assert page.locator(".article-body p").count() == 4
+    caption = page.locator(".article-body p.caption")
+    assert caption.inner_text().endswith("(Ảnh: Minh Anh).")
+    assert caption.evaluate("p => getComputedStyle(p).fontStyle") == "italic"  # set apart from the text
+    assert not page.problems, page.problems

@@ -146,3 +146,26 @@ def test_serve_answers_from_several_processes_and_stops_them_all(cli_index):
     for child in children:
         with pytest.raises(ProcessLookupError):
             os.kill(child, 0)
+
+
+def test_serve_help_lists_the_index_dir():
+    assert "--index-dir" in vnsearch("serve", "--help").stdout
+
+
+def test_serve_on_a_named_folder_without_an_index_says_how_to_make_one(tmp_path):
+    wrong = tmp_path / "WRONG"
+    out = vnsearch("serve", "--index-dir", wrong, "--port", "0", check=False)
+    assert out.returncode == 2
+    assert f"no index in {wrong}" in out.stderr and "vnsearch index" in out.stderr
+    assert "serving" not in out.stderr and not wrong.exists()  # the samples were not put there
+
+
+def test_serve_on_a_taken_port_says_so_and_exits_1(cli_index):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        out = vnsearch("serve", "--index-dir", cli_index, "--port", port, "--processes", "1", check=False)
+    assert out.returncode == 1
+    assert f"port {port} on 127.0.0.1 is taken" in out.stderr and "--port" in out.stderr
+    assert "Traceback" not in out.stderr and "serving" not in out.stderr

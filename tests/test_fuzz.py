@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from index.writer import index_articles
 from search.query import MAX_QUERY_CHARS
 from search.request import SearchRequest
-from tests.conftest import write_jsonl
+from tests.conftest import client_of, index_of, write_jsonl
 
 FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 FEW = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
@@ -62,18 +62,6 @@ def _is_server_error_free(response):
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def app(seeds_index):
-    from webui.app import create_app
-
-    return create_app({"INDEX_DIR": str(seeds_index), "TESTING": True})
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture(scope="module")
@@ -282,18 +270,12 @@ def assert_page_is_safe(html):
 
 @pytest.fixture(scope="module")
 def markup_index(tmp_path_factory):
-    path = tmp_path_factory.mktemp("markup")
-    records = write_jsonl(path / "attacks.jsonl", FIXED_ARTICLES)
-    summary = index_articles([records], path / "ix", workers=1)
-    assert summary.indexed == len(FIXED_ARTICLES)
-    return path / "ix"
+    return index_of(tmp_path_factory.mktemp("markup"), FIXED_ARTICLES)
 
 
 @pytest.fixture(scope="module")
 def markup_client(markup_index):
-    from webui.app import create_app
-
-    return create_app({"INDEX_DIR": str(markup_index), "TESTING": True}).test_client()
+    return client_of(markup_index)
 
 
 def _stored(client, article_id):

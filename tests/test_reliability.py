@@ -30,6 +30,7 @@ from index.store.directory import IndexUnavailable, known_hashes
 from index.writer import index_articles
 from search.request import SearchRequest
 from tests.conftest import ROOT, SEEDS, write_jsonl
+from webui.engine import get_engine
 
 MB = 1024 * 1024
 VIET = ("nhà nước đảng viên hội đồng nhân dân tỉnh thành phố kinh tế phát triển nông dân lúa gạo biển đảo "
@@ -430,18 +431,6 @@ def test_an_index_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
 # ---------------------------------------------------------------- the web app
 
 
-@pytest.fixture(scope="module")
-def app(seeds_index):
-    from webui.app import create_app
-
-    return create_app({"INDEX_DIR": str(seeds_index), "TESTING": True})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def _no_leak(response, *secrets):
     body = response.get_data(as_text=True)
     assert "Traceback" not in body and 'File "' not in body
@@ -484,7 +473,7 @@ def test_a_known_article_is_found_and_an_unknown_one_is_404(client, engine):
 
 def test_a_server_error_shows_no_trace_and_no_path(app, client, seeds_index):
     secret = f"{seeds_index}/secret-segment.seg: Traceback"
-    engine = app.extensions["vnsearch"].get()
+    engine = get_engine(app)
     with mock.patch.object(type(engine), "search", side_effect=RuntimeError(secret)):
         for url in ("/search?q=abc", "/api/search?q=abc"):
             response = client.get(url)
@@ -531,7 +520,7 @@ def test_security_headers_on_a_405_and_a_500(app, client):
     response = client.post("/search?q=x")
     assert response.status_code == 405
     assert_security_headers(response)
-    engine = app.extensions["vnsearch"].get()
+    engine = get_engine(app)
     with mock.patch.object(type(engine), "article", side_effect=ValueError("boom")):
         response = client.get("/article/anything")
     assert response.status_code == 500

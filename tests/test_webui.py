@@ -7,24 +7,12 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.conftest import write_jsonl
+from tests.conftest import ROOT, write_jsonl
 
 SEED_IDS = {"000_abc709b6f580d3e9", "001_b2fe4df160b6338f", "002_7cfa0be5b48b213f", "003_44e163ab98d69cf3",
             "004_d70c9f24cee2e267"}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-
-
-@pytest.fixture
-def app(seeds_index):
-    from webui.app import create_app
-
-    return create_app({"INDEX_DIR": str(seeds_index), "TESTING": True})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 class Page(HTMLParser):
@@ -87,7 +75,7 @@ def test_home_has_a_get_search_form_and_examples(client):
     assert p.find("input", name="q", type="search")
     assert p.find("label", for_="q")
     examples = {parse_qs(urlsplit(h).query)["q"][0] for h in p.links() if h.startswith("/search?q=")}
-    assert examples == {"đảng viên", "dang vien", "Thủ Đức", '"Nghị quyết Trung ương 4"'}
+    assert examples == {"công tác", "chinh tri", "Ngã Bảy", "xây dựng"}  # drawn from the five articles' titles
     assert "5 bài báo" in p.all_text
     assert p.find("link", rel="search", type="application/opensearchdescription+xml")
     assert p.find("link", rel="stylesheet", href="/static/style.css")
@@ -171,12 +159,12 @@ def test_pagination_prev_next_and_numbers(client):
 
 
 def test_page_numbers_show_gaps():
-    from webui.app import _page_numbers
+    from webui.pages import page_numbers
 
-    assert _page_numbers(1, 1) == [1]
-    assert _page_numbers(1, 10) == [1, 2, 3, None, 10]
-    assert _page_numbers(6, 20) == [1, None, 4, 5, 6, 7, 8, None, 20]
-    assert _page_numbers(20, 20) == [1, None, 18, 19, 20]
+    assert page_numbers(1, 1) == [1]
+    assert page_numbers(1, 10) == [1, 2, 3, None, 10]
+    assert page_numbers(6, 20) == [1, None, 4, 5, 6, 7, 8, None, 20]
+    assert page_numbers(20, 20) == [1, None, 18, 19, 20]
 
 
 def test_a_page_past_the_last_shows_no_repeated_hits(client):
@@ -357,9 +345,19 @@ def test_date_form_keeps_query_and_filters(client):
     assert '<input type="hidden" name="q" value="dang vien">' in form
     assert '<input type="hidden" name="province" value="Cần Thơ">' in form
     assert '<input type="hidden" name="sort" value="oldest">' in form
-    assert 'type="date" name="from"' in form and 'type="date" name="to"' in form
+    assert 'name="from" value=""' in form and 'name="to" value=""' in form
     r = client.get("/search?q=dang+vien&from=2023-01-01&to=2023-12-31")
     assert hit_ids(r) == ["000_abc709b6f580d3e9"]
+
+
+def test_dates_are_shown_and_typed_day_first_and_the_url_stays_iso(client):
+    """Results show dd/mm/yyyy: so do the date fields (not the browser's mm/dd/yyyy), and a date typed so
+    comes back as the same search with an ISO URL."""
+    r = client.get("/search?q=dang+vien&from=01/01/2023&to=31/12/2023")
+    assert r.status_code == 302 and r.headers["Location"] == "/search?q=dang+vien&from=2023-01-01&to=2023-12-31"
+    form = client.get(r.headers["Location"]).get_data(as_text=True).split('class="date-form"')[1]
+    assert 'id="date-from" type="text" inputmode="numeric" name="from" value="01/01/2023"' in form
+    assert 'name="to" value="31/12/2023"' in form and "ngày/tháng/năm" in form
 
 
 def test_filter_chips_remove_one_and_clear_all_keeps_the_query(client):
@@ -493,6 +491,18 @@ def xss_client(xss_index):
     return create_app({"INDEX_DIR": str(xss_index), "TESTING": True}).test_client()
 
 
+def test_the_feed_and_the_csv_keep_markup_as_text(xss_client):
+    from xml.etree import ElementTree
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ElementTree.fromstring(xss_client.get("/search.atom?q=%C4%91%E1%BA%A3ng+vi%C3%AAn").data)
+    entries = {e.findtext(atom + "id").split("/article/")[1]: e for e in feed.findall(atom + "entry")}
+    assert entries["xss/1"].findtext(atom + "title") == f"Cảnh báo {XSS_TEXT} đảng viên <b>đậm</b>"
+    assert entries["xss/1"].find(atom + "author").findtext(atom + "name") == "<i>Nguồn</i>"
+    csv = xss_client.get("/search.csv?q=%C4%91%E1%BA%A3ng+vi%C3%AAn").get_data(as_text=True)
+    assert f"Cảnh báo {XSS_TEXT} đảng viên <b>đậm</b>" in csv  # a CSV cell is text, never a page
+
+
 def only_marks(html_fragment):
     """The tags in a fragment that search.snippets produced: must be <mark> and </mark> only."""
     return set(re.findall(r"</?([a-zA-Z][a-zA-Z0-9]*)", html_fragment)) <= {"mark"}
@@ -592,12 +602,31 @@ def test_security_headers_on_a_wrong_method(client):
 
 
 def test_one_engine_per_app_reused(app, client):
+    from webui.engine import get_engine
+
     client.get("/search?q=dang+vien")
-    holder = app.extensions["vnsearch"]
-    engine = holder.get()
+    engine = get_engine(app)
     client.get("/search?q=Th%E1%BB%A7+%C4%90%E1%BB%A9c")
     client.get("/api/search?q=x")
-    assert holder.get() is engine
+    with app.test_request_context("/search?q=x"):
+        assert get_engine() is engine
+
+
+def test_the_app_loads_the_model_queries_use_and_not_pyvis_own(seeds_index):
+    """create_app loads the numpy CRF that segments queries (so the first query does not wait for it),
+    not pyvi's scikit-learn tokenizer (2.6 s and 128 MB that no query uses)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from webui.app import create_app\n"
+        "from index.analysis import segmenter\n"
+        f"app = create_app({{'INDEX_DIR': {str(seeds_index)!r}}})\n"
+        "print(segmenter._model is not None, 'sklearn' in sys.modules, 'sklearn_crfsuite' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["True", "False", "False"]
 
 
 def test_autoescape_is_on(app):

@@ -5,8 +5,10 @@ web app, and imports only downward.
 """
 
 import argparse
+import errno
 import json
 import re
+import socket
 import sys
 from html import unescape
 from pathlib import Path
@@ -102,6 +104,14 @@ def cmd_search(args):
                             result = engine.search(_request(args, line.strip()))
                             print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
                 return 0
+            if args.csv:
+                from webui.exports import csv_rows
+
+                lines = csv_rows(engine, _request(args, " ".join(args.query)))
+                for line in lines:
+                    sys.stdout.buffer.write(line.encode("utf-8"))
+                sys.stdout.flush()
+                return 0
             result = engine.search(_request(args, " ".join(args.query)))
         except BadParameter as e:
             print(f"vnsearch search: --{e.name}: {e.message}", file=sys.stderr)
@@ -135,22 +145,42 @@ def cmd_extract(args):
     return status
 
 
+def _port_taken(host, port, error):
+    reason = "is taken" if error.errno == errno.EADDRINUSE else f"cannot be used ({error.strerror or error})"
+    print(f"vnsearch serve: port {port} on {host} {reason}: stop what listens there or choose another port "
+          "with --port", file=sys.stderr)
+    return 1
+
+
 def cmd_serve(args):
     from webui.app import create_app
 
     index_dir = _index_dir(args)
     if not exists(index_dir):
+        if args.index_dir:  # a folder named on purpose is never filled with the samples behind one's back
+            print(f"vnsearch serve: no index in {index_dir}: make one with "
+                  f"`vnsearch index PATH ... --index-dir {index_dir}`", file=sys.stderr)
+            return 2
         print(f"no index in {index_dir}: indexing the sample articles first", file=sys.stderr)
         try:
             run_index([SEEDS], index_dir)
         except IndexUnavailable as e:
             print(f"vnsearch serve: {e}", file=sys.stderr)
             return 2
+    try:
+        socket.create_server((args.host, args.port)).close()  # taken: say so before loading anything
+    except OSError as e:
+        return _port_taken(args.host, args.port, e)
     app = create_app({"INDEX_DIR": str(index_dir)})
     processes = args.processes or default_processes()
     print(f"serving {index_dir} on http://{args.host}:{args.port}/ ({processes} processes x {args.threads} threads)",
           file=sys.stderr)
-    serve_app(app, args.host, args.port, args.threads, processes)
+    try:
+        serve_app(app, args.host, args.port, args.threads, processes)
+    except OSError as e:  # taken in the meantime
+        if e.errno != errno.EADDRINUSE:
+            raise
+        return _port_taken(args.host, args.port, e)
     return 0
 
 
@@ -169,7 +199,8 @@ def _add_search_options(p):
 
 def parser():
     p = argparse.ArgumentParser(prog="vnsearch", description="Search engine for Vietnamese news.")
-    p.add_argument("--index-dir", help=f"index directory (default: $VNSEARCH_INDEX, else {default_index_dir()})")
+    index_dir_help = f"index directory (default: $VNSEARCH_INDEX, else {default_index_dir()})"
+    p.add_argument("--index-dir", help=index_dir_help)
     sub = p.add_subparsers(dest="command", required=True)
 
     i = sub.add_parser("index", help="index articles (.txt pages, folders, .jsonl/.jsonl.gz records)")
@@ -184,6 +215,8 @@ def parser():
     s.add_argument("query", nargs="*")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--batch", metavar="FILE", help="one query per line; prints JSON lines")
+    s.add_argument("--csv", action="store_true",
+                   help="print every matching article (at most 10,000) as CSV, UTF-8 with a byte-order mark")
     _add_search_options(s)
     s.set_defaults(run=cmd_search)
 
@@ -200,7 +233,9 @@ def parser():
     v.set_defaults(run=cmd_serve)
 
     for command in (i, s, e, v):  # --index-dir is accepted after the command too
-        command.add_argument("--index-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        command.add_argument("--index-dir", default=argparse.SUPPRESS, help=index_dir_help + (
+            "; a folder named here must hold an index (only the default one is filled with the sample articles)"
+            if command is v else ""))
     return p
 
 

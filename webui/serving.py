@@ -1,9 +1,10 @@
 """Serving the app with waitress on every core: several processes share one listening socket.
 
 Python runs one thread at a time per process, so threads alone leave the
-second core idle while a search is computed. pyvi's model and what the last
-commit of the index is read into (posting arrays, facet columns, the
-vocabulary: `webui.app.warm`) are loaded before the fork, so the processes
+second core idle while a search is computed. pyvi's model (loaded by
+`create_app`) and what the last commit of the index is read into (posting
+arrays, facet columns, the vocabulary and suggestions: `webui.engine.warm`)
+are loaded before the fork, so the processes
 share those pages rather than each holding a copy. Whoosh's searchers, whose
 open files must not be shared, are opened by each process's own threads.
 """
@@ -17,8 +18,7 @@ import time
 
 from waitress import serve
 
-from index.analysis import segmenter
-from webui.app import warm
+from webui.engine import warm
 
 
 def _few_malloc_arenas():
@@ -67,7 +67,6 @@ def serve_app(app, host, port, threads, processes=1):
         _warm_in_background(app)
         serve(app, host=host, port=port, threads=threads, ident="vnsearch")
         return
-    segmenter.load()
     _warm_before_fork(app)
     listener = socket.create_server((host, port), backlog=1024)
     parent = os.getpid()
