@@ -94,10 +94,10 @@ def stored_locality(fields):
 
 
 # The longest posting lists, read ahead for each commit: common syllables cost a first query most.
-WARM = {"syllables": 300, "folded": 250, "words": 100}
+WARM = {"syllables": 300, "folded": 250, "words": 100}  # speed only, the hits are the same: no test of it at 0
 # Results kept per commit: the same search again (the API and the page, a popular query, going back
 # a page) is answered without searching.
-RECENT_RESULTS = 256
+RECENT_RESULTS = 256  # speed only, a search asked again finds the same: no test of it at 0
 
 
 class RecentResults:

@@ -24,7 +24,7 @@ from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
 K1 = 1.2
 B = 0.75
 TITLE_WEIGHT = 2.5  # a title occurrence counts as this many in the text
-CACHE_BYTES = 32 * 2 ** 20  # common syllables are in every article: ~280 KB each on 35k articles
+CACHE_BYTES = 32 * 2 ** 20  # memory, not quality (no test of it at 0); a common syllable ~280 KB on 35k articles
 
 _NOTHING = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 
