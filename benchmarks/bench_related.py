@@ -13,6 +13,9 @@ and counted found when one of the other articles with its title is among the fiv
 Latency is measured for both, per article.
 
     python benchmarks/bench_related.py [--index DIR] [--articles N] [--no-results]
+
+The index should have the articles' dates (baomoi's `first_seen`), so that nearby dates are preferred as
+on a real archive: `vnsearch index docs.jsonl --map date=first_seen --index-dir DIR`.
 """
 
 import argparse
@@ -97,11 +100,12 @@ def main(argv=None):
         rows.append((name, f"{found[name]}/{len(chosen)} ({share:.1%})", itself[name], f"{p50:.1f} ms",
                      f"{p95:.1f} ms"))
     if not args.no_results:
-        body = (stamp() + f"- command: `python benchmarks/bench_related.py --articles {args.articles}`\n\n"
+        body = (stamp() + f"- command: `python benchmarks/bench_related.py --index {args.index} --articles {args.articles}`\n\n"
                 f"{len(chosen)} of the {len(repeats):,} baomoi articles whose title (folded, at least "
                 f"{MIN_TITLE_WORDS} words) another article repeats, on {articles:,} articles; found: one of the "
                 f"articles with the same title among the {MAX_RELATED} shown. Baseline: the title searched as a "
-                f"query, the first {MAX_RELATED} hits other than the article.\n\n"
+                f"query, the first {MAX_RELATED} hits other than the article. The index was made with "
+                f"`vnsearch index docs.jsonl --map date=first_seen` (dates: nearby ones preferred).\n\n"
                 + table(rows, header=("variant", "found", "itself shown", "p50", "p95")))
         update_results("Related articles (bench_related.py)", body)
     engine.close()

@@ -129,7 +129,7 @@ def main(argv=None):
     if not args.no_results:
         rows = [(name, f"{f['p50']:.2f} ms", f"{f['p95']:.2f} ms", f"{f['p99']:.2f} ms", f"{f['max']:.1f} ms")
                 for name, f in figures.items()]
-        body = (stamp() + f"- command: `python benchmarks/bench_suggest.py --prefixes {args.prefixes}`\n\n"
+        body = (stamp() + f"- command: `python benchmarks/bench_suggest.py --index {args.index} --prefixes {args.prefixes}`\n\n"
                 f"{len(prefixes)} prefixes typed from baomoi titles (1-3 words, the last cut short; half without "
                 f"marks) on {articles:,} articles; the suggestions are built once per commit in {built:.1f} s "
                 f"(warmed with the index). {answered}/{len(prefixes)} prefixes got at least one suggestion.\n\n"

@@ -19,6 +19,7 @@ from index.store.reading import column_values
 from index.store.schema import NO_VALUE
 
 UNKNOWN = "unknown"  # the value of the bucket of articles with no locality
+UNKNOWN_PLACE = "Không rõ địa phương"  # its label
 UNDATED = "Không rõ ngày"
 TIMELINE_MONTHS = 36  # a longer span is counted by year: more bars than that are too thin to point at
 
@@ -116,7 +117,7 @@ class RegionFacet:
         unknown = counts["region"].get(NO_VALUE, 0)
         if unknown:
             selected = request.region == UNKNOWN
-            values.append(FacetValue(UNKNOWN, "Không rõ địa phương", unknown, selected,
+            values.append(FacetValue(UNKNOWN, UNKNOWN_PLACE, unknown, selected,
                                      request.url(region=None if selected else UNKNOWN, province=None,
                                                  district=None)))
         return values

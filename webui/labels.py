@@ -1,10 +1,12 @@
-"""Every Vietnamese word the web app says outside its templates, in one place."""
+"""Every Vietnamese word the web app says outside its templates, in one place (the facets' labels come
+with their values from `search.facets`)."""
+
+from search.facets import UNDATED, UNKNOWN_PLACE  # noqa: F401  (what the pages call what has no place or date)
 
 SORT_LABELS = (("relevance", "Liên quan nhất"), ("newest", "Mới nhất"), ("oldest", "Cũ nhất"))
 
 # What a selected filter is called on its chip
 FILTER_KINDS = {"region": "Vùng", "province": "Tỉnh/thành", "district": "Quận/huyện", "date": "Thời gian"}
-UNKNOWN_PLACE = "Không rõ địa phương"
 UNTITLED = "Bài không có tiêu đề"
 
 ERROR_TITLES = {
