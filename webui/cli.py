@@ -41,7 +41,8 @@ def run_index(paths, index_dir, fields=None, rebuild=False, workers=None, lock_t
     progress = Progress("indexing", stream=out)
     summary = index_articles(paths, index_dir, fields=fields, rebuild=rebuild, workers=workers,
                              lock_timeout=lock_timeout, progress=progress, total=total,
-                             report=lambda p: out.write(f"skipped {p}\n"))
+                             report=lambda p: out.write(f"skipped {p}\n"),
+                             note=lambda p: out.write(f"note: {p}\n"))
     progress.finish(total)
     out.write(f"{summary} -> {index_dir}\n")
     return summary

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
+from whoosh.util.filelock import try_for
 
 from index.store import builder, postingfile
 from index.store.schema import make_schema
@@ -63,6 +64,37 @@ def open_index(index_dir, current=True):
     return ix
 
 
+def open_for_writing(index_dir, rebuild=False, lock_timeout=30.0):
+    """The index in `index_dir` to write into: created when there is none, or, with `rebuild`, when it
+    cannot be read (another version, damaged). Created under the writer lock, so that two runs
+    starting on an empty folder never both create it (the second would wipe the first's commit)."""
+    try:
+        return open_index(index_dir)
+    except IndexUnavailable:
+        if exists(index_dir) and not rebuild:
+            raise
+    lock = FileStorage(str(index_dir)).lock(_WRITELOCK)
+    if not try_for(lock.acquire, lock_timeout, 0.25):
+        raise _locked(index_dir, lock_timeout)
+    try:
+        try:
+            return open_index(index_dir)  # another run may have made it meanwhile
+        except IndexUnavailable:
+            if exists(index_dir) and not rebuild:
+                raise
+            return create(index_dir)
+    finally:
+        lock.release()
+
+
+_WRITELOCK = whoosh_index._DEF_INDEX_NAME + "_WRITELOCK"  # the lock Whoosh's writer takes
+
+
+def _locked(index_dir, timeout):
+    return IndexUnavailable(f"the index in {index_dir} is locked by another `vnsearch index`; "
+                            f"waited {timeout:g} s (try again when it has finished)")
+
+
 def _another_version(index_dir):
     return AnotherVersion(f"the index in {index_dir} was made by another version of vnsearch; "
                             "run `vnsearch index --rebuild`")
@@ -92,7 +124,9 @@ def build_segment(index_dir, analysed_articles, document):
 class Committer:
     """Holds the index lock while segments are built; deletes replaced articles; commits the new segments.
 
-    Commits every `batch` articles written (or once, for a rebuild).
+    Commits every `batch` articles written (or once, for a rebuild). `known` ({id: content hash}) is
+    what the index holds, read under the lock: again whenever another run committed while this one
+    did not hold it, so that what this run writes is decided on what is there.
     """
 
     def __init__(self, ix, rebuild, lock_timeout, batch):
@@ -103,26 +137,33 @@ class Committer:
         self.writer = None
         self.segments = []  # built since the last commit
         self.pending = {}  # id -> (segment, docnum) of what they hold
+        self.deleted = False  # since the last commit
+        self.known = {}
+        self._generation = None  # of the commit `known` was read from
 
     @property
     def folder(self):
         return str(self.ix.storage.folder)
 
     def open(self):
+        """Take the lock (when not held), and read `known` again if the index changed meanwhile."""
         if self.writer is not None:
             return
         failure = None
         try:
             self.writer = self.ix.writer(timeout=self.lock_timeout, delay=0.25, compound=builder.COMPOUND)
         except whoosh_index.LockError:
-            raise IndexUnavailable(f"the index in {self.ix.storage.folder} is locked by another `vnsearch index`; "
-                                   f"waited {self.lock_timeout:g} s (try again when it has finished)") from None
+            raise _locked(self.ix.storage.folder, self.lock_timeout) from None
         except OSError as e:
             failure = e.strerror or str(e)
         if failure:
             # A writer that failed half-way holds the lock until it is collected: free it before reporting.
             gc.collect()
             raise OSError(failure)
+        generation = self.writer.generation - 1  # the commit the writer starts from
+        if generation != self._generation and not self.rebuild:
+            self.known = known_hashes(self.ix)
+        self._generation = generation
 
     def replace(self, article_id):
         """Delete the copy of `article_id` already written: in a segment built since the last commit, or in the index."""
@@ -132,6 +173,7 @@ class Committer:
             held[0].delete_document(held[1])
         elif not self.rebuild:
             self.writer.delete_by_term("id", article_id)
+        self.deleted = True
 
     def add(self, built):
         """Take the (segment, ids) pairs of one batch; commit when `batch` articles wait (never between a batch's
@@ -146,10 +188,13 @@ class Committer:
 
     def commit(self, merge=False):
         """Commit the segments built since the last commit; `merge`: also merge every segment's posting
-        file into one (the run's last commit)."""
+        file into one (the run's last commit). Nothing changed (but for a rebuild): no new commit."""
         if self.writer is None and self.rebuild:
             self.open()  # a rebuild of nothing still clears the old index
         if self.writer is None:
+            return
+        if not (self.segments or self.deleted or self.rebuild):
+            self.cancel()
             return
         writer = self.writer
         try:
@@ -164,7 +209,8 @@ class Committer:
             writer._cleanup_on_error()
             raise
         finally:
-            self.writer, self.segments, self.pending = None, [], {}
+            self.writer, self.segments, self.pending, self.deleted = None, [], {}, False
+        self._generation = writer.generation
         writer._finish()
 
     def cancel(self):
@@ -174,4 +220,4 @@ class Committer:
                 self.writer.cancel()
             except Exception:  # a commit that failed half-way has already closed the writer
                 pass
-        self.writer, self.segments, self.pending = None, [], {}
+        self.writer, self.segments, self.pending, self.deleted = None, [], {}, False
