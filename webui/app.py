@@ -8,11 +8,12 @@ are data: Jinja autoescapes everything, and the only HTML we trust is what
 """
 
 import re
+import sys
 import threading
 from datetime import date, datetime
 from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, abort, jsonify, redirect, render_template, request, url_for
+from flask import Flask, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask.json.provider import DefaultJSONProvider
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
@@ -51,7 +52,8 @@ ERROR_MESSAGES = {
     404: "Trang bạn tìm không tồn tại hoặc đã được chuyển đi.",
     405: "Trang này không nhận yêu cầu theo cách đó.",
     500: "Máy chủ gặp sự cố khi xử lý yêu cầu. Xin thử lại sau ít phút.",
-    503: "Chỉ mục tìm kiếm chưa sẵn sàng. Người quản trị cần chạy lệnh «vnsearch index».",
+    503: ("Chỉ mục tìm kiếm chưa sẵn sàng. Người quản trị cần chạy lệnh «vnsearch index» "
+          "(hoặc «vnsearch index --rebuild» nếu máy chủ báo chỉ mục bị hỏng)."),
 }
 
 
@@ -285,7 +287,19 @@ def _page_numbers(current, last, around=2):
     return out
 
 
+_LOGGED = set()  # why the index was unavailable, each said once in the server's log
+
+
+def _log_unavailable():
+    """Say in the server's log why the index is unavailable (which file is damaged): pages show no paths."""
+    message = str(sys.exc_info()[1])
+    if message not in _LOGGED:
+        _LOGGED.add(message)
+        current_app.logger.error("%s", message)
+
+
 def _index_unavailable_page():
+    _log_unavailable()
     return render_template("error.html", code=503, title=ERROR_TITLES[503], message=ERROR_MESSAGES[503]), 503
 
 
@@ -349,6 +363,7 @@ def _register_routes(app, holder):
         except BadParameter as e:
             return jsonify(error={"parameter": e.name, "message": e.message}), 400
         except IndexUnavailable:
+            _log_unavailable()
             return jsonify(error={"parameter": None, "message": "the search index is not available"}), 503
         if result.total > 0 and req.page > result.pages:
             result.hits = []  # Whoosh would repeat the last page
@@ -396,6 +411,7 @@ def _register_routes(app, holder):
         try:
             articles = holder.get().searcher().doc_count()
         except IndexUnavailable:
+            _log_unavailable()
             return jsonify(status="unavailable", articles=0), 503
         return jsonify(status="ok", articles=articles)
 

@@ -8,6 +8,7 @@ import argparse
 import json
 import re
 import sys
+import threading
 from html import unescape
 from pathlib import Path
 
@@ -105,6 +106,9 @@ def cmd_search(args):
         except BadParameter as e:
             print(f"vnsearch search: --{e.name}: {e.message}", file=sys.stderr)
             return 2
+        except IndexUnavailable as e:  # a damaged file found as it is read
+            print(f"vnsearch search: {e}", file=sys.stderr)
+            return 2
         except OSError as e:
             print(f"vnsearch search: {args.batch}: {e.strerror}", file=sys.stderr)
             return 2
@@ -201,7 +205,17 @@ def parser():
     return p
 
 
+def _thread_failed(info):
+    """A damaged index file found by a thread reading ahead is said in one line, not a traceback:
+    the search that needs the file says it again."""
+    if isinstance(info.exc_value, IndexUnavailable):
+        print(f"vnsearch: {info.exc_value}", file=sys.stderr)
+    else:
+        threading.__excepthook__(info)
+
+
 def main(argv=None):
+    threading.excepthook = _thread_failed
     args = parser().parse_args(argv)
     if not hasattr(args, "index_dir"):
         args.index_dir = None

@@ -2,7 +2,9 @@
 new segments into it under Whoosh's lock."""
 
 import gc
+import json
 import os
+import zlib
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -10,6 +12,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.util.filelock import try_for
 
 from index.store import builder, postingfile
+from index.store.errors import AnotherVersion, IndexDamaged, IndexUnavailable  # noqa: F401 (the commands' names)
 from index.store.schema import make_schema
 
 INDEX_ENV = "VNSEARCH_INDEX"
@@ -21,14 +24,6 @@ def default_index_dir():
         return Path(os.environ[INDEX_ENV])
     data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(data_home) / "vnsearch" / "index"
-
-
-class IndexUnavailable(Exception):
-    """The index cannot be written or read; the message says which and why."""
-
-
-class AnotherVersion(IndexUnavailable):
-    """The index was made by another version of vnsearch: `--rebuild` replaces it."""
 
 
 def exists(index_dir):
@@ -48,7 +43,8 @@ def open_index(index_dir, current=True):
 
     With `current`, an index made by another version of vnsearch (other
     fields, or posting files of another format) is refused too: searching it
-    would quietly miss what it lacks.
+    would quietly miss what it lacks; and every file of its last commit is
+    checked (`check`): a damaged one is an IndexDamaged naming it.
     """
     if not exists(index_dir):
         raise IndexUnavailable(f"no index in {index_dir}: run `vnsearch index` first")
@@ -57,10 +53,16 @@ def open_index(index_dir, current=True):
     except (ImportError, AttributeError):
         # its table of contents names analyzer classes by the module paths of the version that wrote it
         raise _another_version(index_dir) from None
-    except Exception as e:  # a damaged or foreign directory
-        raise IndexUnavailable(f"cannot open the index in {index_dir}: {e}") from None
-    if current and not is_current(ix):
-        raise _another_version(index_dir)
+    except OSError as e:
+        raise IndexUnavailable(f"cannot open the index in {index_dir}: {e.strerror or e}") from None
+    except Exception as e:  # the table of contents is not what Whoosh wrote: truncated, overwritten
+        toc = whoosh_index.TOC._filename(whoosh_index._DEF_INDEX_NAME, whoosh_index.TOC._latest_generation(
+            FileStorage(str(index_dir)), whoosh_index._DEF_INDEX_NAME))
+        raise IndexDamaged(os.path.join(index_dir, toc), f"cannot be read: {type(e).__name__}") from None
+    if current:
+        if not is_current(ix):
+            raise _another_version(index_dir)
+        check(ix)
     return ix
 
 
@@ -104,6 +106,71 @@ def is_current(ix):
     folder = getattr(ix.storage, "folder", None)
     return (sorted(ix.schema.names()) == sorted(make_schema().names())
             and (folder is None or all(postingfile.is_current(folder, s) for s in ix._segments())))
+
+
+SUMS = ".sums"  # a segment's files with their sizes and CRC-32s, written when the segment is committed
+
+
+def check(ix):
+    """Raise IndexDamaged for the first file of the last commit that is not as it was written: missing,
+    of another size, another CRC-32 (Whoosh's files, against their segment's SUMS), or a posting file
+    whose footer does not match (its pages are checked as they are read). Segments Whoosh wrote
+    itself have neither posting file nor sums: nothing to check them against."""
+    folder = getattr(ix.storage, "folder", None)
+    if folder is None:
+        return
+    for segment in ix._segments():
+        sums = os.path.join(folder, segment.make_filename(SUMS))
+        own = os.path.join(folder, segment.make_filename(postingfile.EXTENSION))
+        if os.path.exists(sums):
+            for name, (size, crc) in _read_sums(sums).items():
+                path = os.path.join(folder, name)
+                try:
+                    found = os.path.getsize(path)
+                except OSError:
+                    raise IndexDamaged(path, "missing") from None
+                if found != size:
+                    raise IndexDamaged(path, f"{found} bytes where {size} were written")
+                if crc is not None and _crc(path) != crc:
+                    raise IndexDamaged(path, "its checksum does not match")
+        elif os.path.exists(own):
+            raise IndexDamaged(sums, "missing")
+        for path in (own, os.path.join(folder, segment.make_filename(postingfile.MERGED))):
+            if os.path.exists(path):
+                postingfile.check(path)
+
+
+def write_sums(folder, segment):
+    """Record the sizes and CRC-32s of a new segment's files (of its posting file, which checks itself,
+    the size), before a commit lists it."""
+    prefix = segment.make_filename(".")
+    files = {}
+    for name in sorted(os.listdir(folder)):
+        if name.startswith(prefix) and not name.endswith((SUMS, postingfile.MERGED, ".tmp")):
+            path = os.path.join(folder, name)
+            files[name] = [os.path.getsize(path), None if name.endswith(postingfile.EXTENSION) else _crc(path)]
+    body = json.dumps(files, sort_keys=True)
+    with open(os.path.join(folder, segment.make_filename(SUMS)), "w", encoding="utf-8") as f:
+        f.write(f"{zlib.crc32(body.encode('utf-8')):08x} {body}")
+
+
+def _read_sums(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            crc, _, body = f.read().partition(" ")
+        if int(crc, 16) != zlib.crc32(body.encode("utf-8")):
+            raise ValueError("checksum")
+        return json.loads(body)
+    except ValueError:  # bad hex, JSON or UTF-8
+        raise IndexDamaged(path, "it cannot be read") from None
+
+
+def _crc(path):
+    crc = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            crc = zlib.crc32(chunk, crc)
+    return crc
 
 
 def known_hashes(ix):
@@ -202,11 +269,13 @@ class Committer:
             # policy: its merged segment would lose the text postings, which are in posting files.
             segments = ([] if self.rebuild else list(writer.segments)) + self.segments
             writer._close_segment()
+            for segment in self.segments:
+                write_sums(self.folder, segment)
             if merge and len(segments) > 1:
                 postingfile.merge_segments(self.ix.storage.folder, segments)
             writer._commit_toc(segments)
         except Exception:
-            writer._cleanup_on_error()
+            self._abandon(writer)
             raise
         finally:
             self.writer, self.segments, self.pending, self.deleted = None, [], {}, False
@@ -214,10 +283,25 @@ class Committer:
         writer._finish()
 
     def cancel(self):
-        """Drop the uncommitted batch; the last commit stays what readers see."""
+        """Drop the uncommitted batch, and delete its files; the last commit stays what readers see."""
         if self.writer is not None:
-            try:
-                self.writer.cancel()
-            except Exception:  # a commit that failed half-way has already closed the writer
-                pass
+            self._abandon(self.writer)
         self.writer, self.segments, self.pending, self.deleted = None, [], {}, False
+
+    def _abandon(self, writer):
+        """Close `writer`, delete what no commit lists, then free the lock: segments this run built (or
+        began, in a worker that failed) and a merged posting file half written. Deleted while the lock is
+        held, so that no other run's new files are taken for ours."""
+        try:
+            writer._close_segment()
+        except Exception:  # closed already (a commit that failed half-way), or failing to write
+            pass
+        try:
+            toc = whoosh_index.TOC.read(self.ix.storage, self.ix.indexname)
+            whoosh_index.clean_files(self.ix.storage, self.ix.indexname, toc.generation, toc.segments)
+            for name in os.listdir(self.folder):
+                if name.endswith(postingfile.MERGED + ".tmp"):
+                    os.remove(os.path.join(self.folder, name))
+        except Exception:  # best effort: the next commit deletes them too
+            pass
+        writer._cleanup_on_error()  # frees the lock
