@@ -11,7 +11,7 @@ import re
 import sys
 import threading
 from datetime import date, datetime
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Flask, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask.json.provider import DefaultJSONProvider
@@ -58,9 +58,10 @@ ERROR_MESSAGES = {
 
 
 def create_app(config=None):
-    """The app factory: `config` may set INDEX_DIR (default: $VNSEARCH_INDEX or the user's index) and TESTING."""
+    """The app factory: `config` may set INDEX_DIR (default: $VNSEARCH_INDEX or the user's index), TESTING,
+    and BASE_URL (the site's public address, for /opensearch.xml; default: addresses relative to the host)."""
     app = Flask(__name__)
-    app.config.update(INDEX_DIR=None)
+    app.config.update(INDEX_DIR=None, BASE_URL=None)
     if config:
         app.config.update(config)
     if not app.config["INDEX_DIR"]:
@@ -172,6 +173,7 @@ def format_ms(ms):
 def _register_filters(app):
     app.jinja_env.filters.update(date=format_date, datetime=format_datetime, number=format_number, ms=format_ms,
                                  province_label=province_label)
+    app.jinja_env.globals.update(article_url=article_url)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -181,6 +183,12 @@ def province_label(name):
         return gazetteer.province_label(name)
     except Exception:  # a label is never worth an error page
         return name
+
+
+def article_url(article_id):
+    """The article's page, its id percent-encoded whole ("/" and all): a browser would resolve the dot
+    segments of `a/b/../c` to another page; the server decodes the id back before routing."""
+    return f"{request.script_root}/article/{quote(article_id, safe='')}"
 
 
 def trusted(html):
@@ -402,7 +410,8 @@ def _register_routes(app, holder):
 
     @app.get("/opensearch.xml")
     def opensearch():
-        root = request.url_root
+        # never the request's Host header: anyone can send one, and a cache would serve it to others
+        root = (app.config["BASE_URL"] or request.script_root).rstrip("/") + "/"
         body = render_template("opensearch.xml", root=root)
         return app.response_class(body, mimetype="application/opensearchdescription+xml")
 

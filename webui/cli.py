@@ -149,7 +149,7 @@ def cmd_serve(args):
         except IndexUnavailable as e:
             print(f"vnsearch serve: {e}", file=sys.stderr)
             return 2
-    app = create_app({"INDEX_DIR": str(index_dir)})
+    app = create_app({"INDEX_DIR": str(index_dir), "BASE_URL": args.base_url})
     processes = args.processes or default_processes()
     print(f"serving {index_dir} on http://{args.host}:{args.port}/ ({processes} processes x {args.threads} threads)",
           file=sys.stderr)
@@ -198,6 +198,8 @@ def parser():
     v.add_argument("--port", type=int, default=8000)
     v.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
     v.add_argument("--processes", type=int, help="processes sharing the port (default: one per core)")
+    v.add_argument("--base-url", help="the site's public address (https://...), for browsers' search boxes "
+                                      "(/opensearch.xml); default: addresses relative to the site")
     v.set_defaults(run=cmd_serve)
 
     for command in (i, s, e, v):  # --index-dir is accepted after the command too
