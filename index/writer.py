@@ -14,7 +14,6 @@
 """
 
 import gc
-import gzip
 import multiprocessing
 import os
 import time
@@ -24,8 +23,7 @@ from pathlib import Path
 from index.analysis import segmenter, term_numbers
 from index.sources import articles
 from index.sources.dates import VIETNAM
-from index.store.directory import (Committer, IndexUnavailable, RebuildNeeded, build_segment, create, exists,
-                                   known_hashes, open_index)
+from index.store.directory import Committer, IndexUnavailable, build_segment, open_for_writing
 from index.store.schema import NO_VALUE, TEXT_FIELDS, TITLE_FIELDS
 
 BATCH = 5000  # articles read per batch, and written per commit
@@ -38,7 +36,9 @@ class Summary:
     indexed: int = 0
     updated: int = 0
     unchanged: int = 0
+    duplicates: int = 0  # records whose id an earlier record of the same run had: the later one is kept
     problems: list = field(default_factory=list)
+    notices: list = field(default_factory=list)  # said about records that were indexed all the same
     seconds: float = 0.0
 
     @property
@@ -46,10 +46,11 @@ class Summary:
         return len(self.problems)
 
     def __str__(self):
-        done = self.indexed + self.updated + self.unchanged
+        done = self.indexed + self.updated + self.unchanged + self.duplicates
         rate = done / self.seconds if self.seconds else 0
+        again = f", {self.duplicates} ids given again (the later record kept)" if self.duplicates else ""
         return (f"{self.indexed} indexed, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.skipped} skipped in {self.seconds:.1f} s ({rate:,.0f} docs/s)")
+                f"{self.skipped} skipped{again} in {self.seconds:.1f} s ({rate:,.0f} docs/s)")
 
 
 @dataclass
@@ -147,64 +148,74 @@ def _shares(todo, n):
     return [share for share in shares if share]
 
 
-def _prepare_dir(index_dir, rebuild):
+def _prepare_dir(index_dir, rebuild, lock_timeout):
     index_dir = Path(index_dir)
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
-        if not exists(index_dir):
-            return create(index_dir)
-        try:
-            return open_index(index_dir)
-        except RebuildNeeded:
-            if rebuild:
-                return create(index_dir)
-            raise
+        return open_for_writing(index_dir, rebuild, lock_timeout)
     except OSError as e:
         raise IndexUnavailable(f"cannot write the index in {index_dir}: {e.strerror or e}") from None
 
 
 def index_articles(paths, index_dir, fields=None, rebuild=False, workers=None, lock_timeout=30.0,
-                   progress=None, report=None, total=None):
+                   progress=None, report=None, total=None, note=None):
     """Index every article under `paths` into `index_dir`; returns a Summary.
 
-    `report(problem)` is called for each file or record that was skipped;
+    `report(problem)` is called for each file or record that was skipped, `note(problem)` for what is
+    said of a record indexed all the same (a date that is none, an id given again);
     `progress.advance()` for each article read.
+
+    Each batch is decided under the index lock, against what the index holds then (`Committer.known`):
+    two runs at once write each article once, the later run's version last.
     """
     started = time.monotonic()
-    ix = _prepare_dir(index_dir, rebuild)
-    known = {} if rebuild else known_hashes(ix)
+    ix = _prepare_dir(index_dir, rebuild, lock_timeout)
     summary = Summary()
     writer = Committer(ix, rebuild, lock_timeout, BATCH)
     workers = workers or os.cpu_count() or 1
     pool = _pool(workers) if workers > 1 else None
-    seen = set()
+    first_seen = {}  # id -> where this run read it first
     failure = None
+
+    def noted(problem, into, tell):
+        into.append(problem)
+        if tell:
+            tell(problem)
+
     try:
         for batch in _batches(articles.read(paths, fields), BATCH):
+            writer.open()
             todo = {}
             for item in batch:
                 if isinstance(item, articles.Problem):
-                    summary.problems.append(item)
-                    if report:
-                        report(item)
-                elif item.id in seen or known.get(item.id) != item.content_hash:
-                    new = item.id not in known
-                    if not new:
-                        writer.replace(item.id)
-                    todo.pop(item.id, None)  # a later copy in the same batch replaces it
-                    todo[item.id] = item
-                    known[item.id] = item.content_hash
-                    if new:
-                        summary.indexed += 1
-                    else:
-                        summary.updated += 1
+                    noted(item, summary.problems, report)
+                    continue
+                for notice in item.notices:
+                    noted(notice, summary.notices, note)
+                again = item.id in first_seen
+                if again:
+                    summary.duplicates += 1
+                    noted(articles.Problem(item.origin, f"id {item.id!r} again (first at {first_seen[item.id]}): "
+                                                        "this later record is the one kept"), summary.notices, note)
                 else:
-                    summary.unchanged += 1
-                seen.add(getattr(item, "id", None))
+                    first_seen[item.id] = item.origin
+                known = writer.known
+                if known.get(item.id) == item.content_hash:
+                    summary.unchanged += not again
+                    continue
+                if item.id in known:
+                    writer.replace(item.id)
+                if not again:
+                    if item.id in known:
+                        summary.updated += 1
+                    else:
+                        summary.indexed += 1
+                todo.pop(item.id, None)  # a later copy in the same batch replaces it
+                todo[item.id] = item
+                known[item.id] = item.content_hash
             if progress:
                 progress.advance(len(batch) - len(todo), total)
             if todo:
-                writer.open()  # the lock is held while segments are written
                 writer.add(_built(list(todo.values()), writer.folder, pool, workers, progress, total))
         if pool is not None:  # the workers' memory is given back before the merge needs its own
             pool.terminate()
@@ -262,14 +273,10 @@ def estimate_total(paths):
         try:
             if path.is_dir():
                 count += sum(1 for _ in articles.text_files(path))
-            elif path.name.endswith(".gz"):
-                with gzip.open(path, "rb") as f:
-                    count += sum(1 for line in f if line.strip())
-            elif path.name.endswith((".jsonl", ".ndjson")):
-                with open(path, "rb") as f:
-                    count += sum(1 for line in f if line.strip())
+            elif path.name.endswith((".gz", ".jsonl", ".ndjson")):
+                count += articles.count_records(path)
             else:
                 count += 1
-        except (OSError, EOFError, ValueError):
+        except OSError:
             count += 1
     return count

@@ -5,7 +5,7 @@ import pytest
 from whoosh import index as whoosh_index
 
 from index.store import builder, postingfile
-from index.store.directory import IndexUnavailable, RebuildNeeded
+from index.store.errors import IndexDamaged, IndexUnavailable, RebuildNeeded
 from index.store.postingfile import PostingFile
 from index.store.reading import CommitPostings, field_lengths
 from index.store.schema import GRANULARITIES, TEXT_FIELDS, TITLE_FIELDS
@@ -112,7 +112,7 @@ def test_one_terms_hash_is_its_digests_first_half():
 
 def test_a_file_that_is_not_a_posting_file_is_refused(tmp_path):
     (tmp_path / "x.vnp").write_bytes(b"PK\x03\x04 something else entirely")
-    with pytest.raises(ValueError, match="x.vnp"):
+    with pytest.raises(IndexDamaged, match="x.vnp is damaged .*vnsearch index --rebuild"):
         PostingFile(tmp_path / "x.vnp")
 
 

@@ -132,8 +132,12 @@ def test_an_article_given_twice_is_indexed_once_in_its_last_version(tmp_path, mo
     records += [{"id": "a5", "body": "Bản mới của a5."}, {"id": "a150", "body": "Bản mới ở lô sau."}]
     records.insert(60, {"id": "a0", "body": "Bản mới của a0."})  # in the same batch as the first copy
     path = write_jsonl(tmp_path / "r.jsonl", records)
-    summary = index_articles([path], tmp_path / "ix", workers=workers, rebuild=rebuild)
-    assert (summary.indexed, summary.updated) == (250, 3)
+    noted = []
+    summary = index_articles([path], tmp_path / "ix", workers=workers, rebuild=rebuild, note=noted.append)
+    assert (summary.indexed, summary.updated, summary.duplicates) == (250, 0, 3)
+    assert "3 ids given again (the later record kept)" in str(summary)
+    assert [(p.origin, f"first at {path}:{line}" in p.message) for p, line in zip(noted, (1, 6, 152))] == [
+        (f"{path}:61", True), (f"{path}:252", True), (f"{path}:253", True)]
     ix = whoosh_index.open_dir(str(tmp_path / "ix"))
     assert ix.doc_count() == 250
     with ix.searcher() as s:

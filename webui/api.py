@@ -1,11 +1,12 @@
 """The JSON API: the same result objects the pages show, under /api/."""
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, request
 
 from search.related import related
 from search.request import BadParameter, SearchRequest
 from search.suggest import suggester
-from webui.engine import IndexUnavailable, get_engine
+from webui.engine import IndexUnavailable, get_engine, log_unavailable
+from webui.formatting import article_url
 from webui.pages import search_params
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -16,6 +17,11 @@ def error(message, parameter=None, status=400):
 
 
 UNAVAILABLE = "the search index is not available"
+
+
+def unavailable():
+    log_unavailable()
+    return error(UNAVAILABLE, status=503)
 ARTICLE_FIELDS = ("id", "title", "lead", "body", "published", "source", "author", "category", "url", "locality")
 
 
@@ -28,7 +34,7 @@ def search():
     except BadParameter as e:
         return error(e.message, e.name)
     except IndexUnavailable:
-        return error(UNAVAILABLE, status=503)
+        return unavailable()
     if result.total > 0 and req.page > result.pages:
         result.hits = []  # Whoosh would repeat the last page
     return jsonify(result.as_dict())
@@ -41,11 +47,11 @@ def suggest():
     try:
         found = suggester(get_engine()).suggest(q)
     except IndexUnavailable:
-        return error(UNAVAILABLE, status=503)
+        return unavailable()
     suggestions = [s.as_dict() for s in found]
     for suggestion in suggestions:
         if suggestion["kind"] == "title":
-            suggestion["url"] = url_for("pages.article", article_id=suggestion["id"])
+            suggestion["url"] = article_url(suggestion["id"])
     response = jsonify(q=q, suggestions=suggestions)
     response.cache_control.max_age = 60  # typing back and forth asks the same prefixes again
     return response
@@ -57,7 +63,7 @@ def article(article_id):
     try:
         engine = get_engine()
     except IndexUnavailable:
-        return error(UNAVAILABLE, status=503)
+        return unavailable()
     fields = engine.article(article_id)
     if fields is None:
         return error("no article with this id", "article_id", status=404)

@@ -13,7 +13,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from webui import api, engine, exports, labels, pages
-from webui.formatting import FILTERS
+from webui.formatting import FILTERS, article_url
 from webui.labels import ERROR_MESSAGES, ERROR_TITLES, OTHER_ERROR_MESSAGE, OTHER_ERROR_TITLE
 
 SECURITY_HEADERS = {
@@ -25,13 +25,15 @@ SECURITY_HEADERS = {
 
 
 def create_app(test_config=None):
-    """The app factory: `test_config` may set INDEX_DIR (default: $VNSEARCH_INDEX or the user's index) and TESTING."""
+    """The app factory: `test_config` may set INDEX_DIR (default: $VNSEARCH_INDEX or the user's index), TESTING,
+    and BASE_URL (the site's public address, for /opensearch.xml and the feed; default: relative to the host)."""
     app = Flask(__name__)
+    app.config.update(BASE_URL=None)
     if test_config:
         app.config.update(test_config)
     app.json = _HtmlSafeJSON(app)
     app.jinja_env.filters.update(FILTERS)
-    app.jinja_env.globals["labels"] = labels
+    app.jinja_env.globals.update(labels=labels, article_url=article_url)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     engine.init_app(app)

@@ -10,6 +10,7 @@ import json
 import re
 import socket
 import sys
+import threading
 from html import unescape
 from pathlib import Path
 
@@ -43,7 +44,8 @@ def run_index(paths, index_dir, fields=None, rebuild=False, workers=None, lock_t
     progress = Progress("indexing", stream=out)
     summary = index_articles(paths, index_dir, fields=fields, rebuild=rebuild, workers=workers,
                              lock_timeout=lock_timeout, progress=progress, total=total,
-                             report=lambda p: out.write(f"skipped {p}\n"))
+                             report=lambda p: out.write(f"skipped {p}\n"),
+                             note=lambda p: out.write(f"note: {p}\n"))
     progress.finish(total)
     out.write(f"{summary} -> {index_dir}\n")
     return summary
@@ -116,6 +118,9 @@ def cmd_search(args):
         except BadParameter as e:
             print(f"vnsearch search: --{e.name}: {e.message}", file=sys.stderr)
             return 2
+        except IndexUnavailable as e:  # a damaged file found as it is read
+            print(f"vnsearch search: {e}", file=sys.stderr)
+            return 2
         except OSError as e:
             print(f"vnsearch search: {args.batch}: {e.strerror}", file=sys.stderr)
             return 2
@@ -171,7 +176,7 @@ def cmd_serve(args):
         socket.create_server((args.host, args.port)).close()  # taken: say so before loading anything
     except OSError as e:
         return _port_taken(args.host, args.port, e)
-    app = create_app({"INDEX_DIR": str(index_dir)})
+    app = create_app({"INDEX_DIR": str(index_dir), "BASE_URL": args.base_url})
     processes = args.processes or default_processes()
     print(f"serving {index_dir} on http://{args.host}:{args.port}/ ({processes} processes x {args.threads} threads)",
           file=sys.stderr)
@@ -230,6 +235,8 @@ def parser():
     v.add_argument("--port", type=int, default=8000)
     v.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
     v.add_argument("--processes", type=int, help="processes sharing the port (default: one per core)")
+    v.add_argument("--base-url", help="the site's public address (https://...), for browsers' search boxes "
+                                      "(/opensearch.xml); default: addresses relative to the site")
     v.set_defaults(run=cmd_serve)
 
     for command in (i, s, e, v):  # --index-dir is accepted after the command too
@@ -239,7 +246,17 @@ def parser():
     return p
 
 
+def _thread_failed(info):
+    """A damaged index file found by a thread reading ahead is said in one line, not a traceback:
+    the search that needs the file says it again."""
+    if isinstance(info.exc_value, IndexUnavailable):
+        print(f"vnsearch: {info.exc_value}", file=sys.stderr)
+    else:
+        threading.__excepthook__(info)
+
+
 def main(argv=None):
+    threading.excepthook = _thread_failed
     args = parser().parse_args(argv)
     if not hasattr(args, "index_dir"):
         args.index_dir = None

@@ -5,6 +5,7 @@ calls `get_engine()`; a missing index raises `IndexUnavailable` and is tried
 again on the next request.
 """
 
+import sys
 import threading
 
 from flask import current_app
@@ -55,3 +56,15 @@ def warm(app):
         suggester(engine)
     except IndexUnavailable:
         pass  # pages say so, and the next request tries again
+
+
+_SAID = set()  # why the index was unavailable, each said once in the server's log
+
+
+def log_unavailable():
+    """Say in the server's log why the index is unavailable (which file is damaged): pages show no paths.
+    Called while handling the IndexUnavailable."""
+    message = str(sys.exc_info()[1])
+    if message not in _SAID:
+        _SAID.add(message)
+        current_app.logger.error("%s", message)

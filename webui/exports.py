@@ -11,10 +11,11 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from html import unescape
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from search.request import MAX_LIMIT, BadParameter, SearchRequest
 from webui.engine import IndexUnavailable, get_engine
+from webui.formatting import article_url
 from webui.labels import UNTITLED
 from webui.pages import bad_parameter_page, index_unavailable_page, search_params
 
@@ -55,9 +56,9 @@ def atom():
     except IndexUnavailable:
         return index_unavailable_page()
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    root = request.url_root.rstrip("/")
+    root = (current_app.config["BASE_URL"] or request.url_root).rstrip("/")  # a feed's links are absolute
     entries = [{
-        "id": root + url_for("pages.article", article_id=hit.id),
+        "id": root + article_url(hit.id),
         "title": hit.title or UNTITLED,
         "updated": rfc3339(hit.date, now),
         "summary": snippet_text(hit.snippet),

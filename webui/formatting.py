@@ -2,8 +2,9 @@
 
 import re
 from datetime import date, datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
+from flask import request
 from markupsafe import Markup
 
 from index.locality import gazetteer
@@ -57,6 +58,12 @@ def province_label(name):
         return gazetteer.province_label(name)
     except Exception:  # a label is never worth an error page
         return name
+
+
+def article_url(article_id):
+    """The article's page, its id percent-encoded whole ("/" and all): a browser would resolve the dot
+    segments of `a/b/../c` to another page; the server decodes the id back before routing."""
+    return f"{request.script_root}/article/{quote(article_id, safe='')}"
 
 
 FILTERS = {"date": format_date, "datetime": format_datetime, "number": format_number, "ms": format_ms,

@@ -24,7 +24,8 @@ ERROR_MESSAGES = {
     404: "Trang bạn tìm không tồn tại hoặc đã được chuyển đi.",
     405: "Trang này không nhận yêu cầu theo cách đó.",
     500: "Máy chủ gặp sự cố khi xử lý yêu cầu. Xin thử lại sau ít phút.",
-    503: "Chỉ mục tìm kiếm chưa sẵn sàng. Người quản trị cần chạy lệnh «vnsearch index».",
+    503: ("Chỉ mục tìm kiếm chưa sẵn sàng. Người quản trị cần chạy lệnh «vnsearch index» "
+          "(hoặc «vnsearch index --rebuild» nếu máy chủ báo chỉ mục bị hỏng)."),
 }
 OTHER_ERROR_MESSAGE = "Không thể xử lý yêu cầu này."
 

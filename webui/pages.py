@@ -10,7 +10,7 @@ from search.related import related
 from search.request import PARAMETERS, BadParameter, SearchRequest
 from search.snippets import highlight
 from search.suggest import suggester
-from webui.engine import IndexUnavailable, get_engine
+from webui.engine import IndexUnavailable, get_engine, log_unavailable
 from webui.formatting import format_date, paragraphs, province_label, safe_external_url, trusted
 from webui.labels import (ERROR_MESSAGES, ERROR_TITLES, FILTER_KINDS, SORT_LABELS, UNKNOWN_PLACE, UNTITLED,
                           VI_PARAMETER, vietnamese_message)
@@ -73,6 +73,7 @@ def _places_shown(values):
 
 
 def index_unavailable_page():
+    log_unavailable()
     return render_template("error.html", code=503, title=ERROR_TITLES[503], message=ERROR_MESSAGES[503]), 503
 
 
@@ -172,7 +173,9 @@ def article(article_id):
 
 @bp.get("/opensearch.xml")
 def opensearch():
-    body = render_template("opensearch.xml", root=request.url_root)
+    # never the request's Host header: anyone can send one, and a cache would serve it to others
+    root = (current_app.config["BASE_URL"] or request.script_root).rstrip("/") + "/"
+    body = render_template("opensearch.xml", root=root)
     return current_app.response_class(body, mimetype="application/opensearchdescription+xml")
 
 
@@ -181,6 +184,7 @@ def healthz():
     try:
         articles = get_engine().searcher().doc_count()
     except IndexUnavailable:
+        log_unavailable()
         return jsonify(status="unavailable", articles=0), 503
     return jsonify(status="ok", articles=articles)
 

@@ -17,7 +17,10 @@ import threading
 import time
 
 from waitress import serve
+from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask
 
+from webui.app import SECURITY_HEADERS
 from webui.engine import warm
 
 
@@ -29,6 +32,15 @@ def _few_malloc_arenas():
         ctypes.CDLL(None).mallopt(-8, 2)  # M_ARENA_MAX
     except (OSError, AttributeError):
         pass
+
+
+class _SecureErrorTask(ErrorTask):
+    """What waitress answers itself, without the app (a bad request line, headers too large, a bad
+    chunk): with the security headers every page of the app has."""
+
+    def execute(self):
+        self.response_headers.extend(SECURITY_HEADERS.items())
+        super().execute()
 
 
 def default_processes():
@@ -63,6 +75,7 @@ def _warm_before_fork(app):
 def serve_app(app, host, port, threads, processes=1):
     """Serve `app` on host:port with `processes` processes of `threads` threads; returns when stopped."""
     _few_malloc_arenas()
+    HTTPChannel.error_task_class = _SecureErrorTask  # waitress has no other way to take it
     if processes <= 1:
         _warm_in_background(app)
         serve(app, host=host, port=port, threads=threads, ident="vnsearch")

@@ -11,9 +11,11 @@ would index mojibake that no query finds.
 
 import gzip
 import hashlib
+import io
 import json
 import os
 import re
+import stat
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,10 @@ from index.sources import rawtext
 from index.sources.dates import parse_date
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
+MAX_RECORD_BYTES = MAX_ARTICLE_BYTES  # one JSON lines record (one line): read with this bound, never whole
+_SKIP_CHUNK = 1024 * 1024  # what is read at a time of a record over the limit, to find where it ends
+# Control characters (C0 but tab and line breaks, DEL, C1) are no text: a NUL in a record would reach the page.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 text can hold.
 _LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 RECORD_FIELDS = ("id", "title", "sapo", "body", "date", "url", "source", "author", "category", "province", "locality")
@@ -43,6 +49,7 @@ class Article:
     category: str = None
     locality: str = None  # the record's own province/locality field, if it has one
     origin: str = ""  # where it was read from: "path" or "path:line"
+    notices: list = field(default_factory=list)  # Problems of the record that did not stop it being indexed
 
     @property
     def text(self):
@@ -95,7 +102,9 @@ class FieldMap:
         value = record.get(self.names.get(name, name))
         if value is None:
             return None
-        return nfc(_LONE_SURROGATES.sub("\ufffd", value.strip())) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        return nfc(_CONTROLS.sub("", _LONE_SURROGATES.sub("\ufffd", value)).strip())
 
 
 def decode(data):
@@ -118,15 +127,34 @@ def decode(data):
             "convert it first, e.g. iconv -f cp1258 -t utf-8") from None
 
 
+def open_regular(path):
+    """`path` opened for reading in binary, or ValueError when it is not a regular file.
+
+    Opened without blocking and checked before anything is read: opening a FIFO for reading would
+    wait for a writer forever, and a device or socket is no article file.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file (a FIFO, device or socket): not read")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_text_article(path, article_id):
     """One raw `.txt` page as an Article (or a Problem)."""
     origin = str(path)
     try:
-        size = os.path.getsize(path)
-        if size > MAX_ARTICLE_BYTES:
-            return Problem(origin, f"{size // (1024 * 1024)} MB is too large for one article "
-                                   f"(limit {MAX_ARTICLE_BYTES // (1024 * 1024)} MB); split it or use JSON lines")
-        text = nfc(decode(Path(path).read_bytes()))
+        with open_regular(path) as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_ARTICLE_BYTES:
+                return Problem(origin, f"{size // (1024 * 1024)} MB is too large for one article "
+                                       f"(limit {MAX_ARTICLE_BYTES // (1024 * 1024)} MB); split it or use JSON lines")
+            data = f.read(MAX_ARTICLE_BYTES + 1)
+        text = nfc(decode(data))
         if not text.strip():
             return Problem(origin, "empty file")
         page = rawtext.parse(text)
@@ -136,11 +164,30 @@ def read_text_article(path, article_id):
                    source=page.source, author=page.author, origin=origin)
 
 
+class _Refused(ValueError):
+    """A record field whose value is of a kind no article field holds."""
+
+
+def _scalar(fields, record, name):
+    """A record field that must be text (a number is taken as its digits), or None when absent or empty."""
+    value = fields.get(record, name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        kind = {bool: "a boolean", dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
+        raise _Refused(f"field {fields.names.get(name, name)!r} is {kind}, not text")
+    return str(value)
+
+
 def _record_article(record, fields, origin):
     if not isinstance(record, dict):
         return Problem(origin, "not a JSON object")
-    article_id = fields.get(record, "id")
-    if article_id is None or str(article_id).strip() == "":
+    try:
+        article_id = _scalar(fields, record, "id")
+        optional = {name: _scalar(fields, record, name) for name in ("source", "author", "url", "category")}
+    except _Refused as e:
+        return Problem(origin, str(e))
+    if article_id is None or article_id.strip() == "":
         return Problem(origin, f"no {fields.names.get('id', 'id')!r} field")
     text = {name: fields.get(record, name) for name in ("title", "sapo", "body")}
     for name, value in text.items():
@@ -149,47 +196,90 @@ def _record_article(record, fields, origin):
     if not any(text.values()):
         return Problem(origin, "no text (title, sapo and body are empty)")
     date_value = fields.get(record, "date")
-    date = parse_date(date_value)
+    date = parse_date(date_value) if isinstance(date_value, str) else None
+    notices = []
+    if date is None and date_value not in (None, ""):
+        notices.append(Problem(origin, f"field {fields.names.get('date', 'date')!r}: {json.dumps(date_value)[:40]} "
+                                       "is not a date; indexed without one"))
     locality = fields.get(record, "locality") or fields.get(record, "province")
+    return Article(id=article_id.strip(), title=text["title"] or "", lead=text["sapo"] or "",
+                   body=text["body"] or "", date=date, **optional,
+                   locality=locality if isinstance(locality, str) else None, origin=origin, notices=notices)
 
-    def optional(name):
-        value = fields.get(record, name)
-        return str(value) if value not in (None, "") else None
 
-    return Article(id=str(article_id).strip(), title=text["title"] or "", lead=text["sapo"] or "",
-                   body=text["body"] or "", date=date, source=optional("source"), author=optional("author"),
-                   url=optional("url"), category=optional("category"),
-                   locality=locality if isinstance(locality, str) else None, origin=origin)
+def record_lines(path):
+    """(line number, line) of a `.jsonl` (or `.gz`) file; a line over MAX_RECORD_BYTES is None.
+
+    A line is never read whole beyond the limit (a 200 MB line costs 1 MB of memory at a time).
+    UTF-16 with a BOM is read as text (its lines as str), anything else as bytes for `decode`.
+    """
+    with open_regular(path) as raw:
+        stream = gzip.GzipFile(fileobj=raw, mode="rb") if str(path).endswith(".gz") else raw
+        limit, newline = MAX_RECORD_BYTES, b"\n"
+        if stream.peek(2)[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            stream = io.TextIOWrapper(stream, encoding="utf-16", newline="")
+            limit, newline = limit // 2, "\n"
+        number = 0
+        while line := stream.readline(limit + 1):
+            number += 1
+            if len(line) > limit and not line.endswith(newline):
+                while line and not line.endswith(newline):
+                    line = stream.readline(_SKIP_CHUNK)
+                line = None
+            yield number, line
 
 
 def read_records(path, fields=None):
     """Articles from a `.jsonl` or `.jsonl.gz` file, one per line; bad lines become Problems."""
     fields = fields or FieldMap()
-    opener = gzip.open if str(path).endswith(".gz") else open
     number = 0
     try:
-        with opener(path, "rb") as stream:
-            for number, raw in enumerate(stream, 1):
-                origin = f"{path}:{number}"
-                if not raw.strip():
-                    continue
-                try:
-                    record = json.loads(decode(raw))
-                except ValueError as e:
-                    yield Problem(origin, f"not a JSON record ({e})")
-                    continue
-                yield _record_article(record, fields, origin)
-    except (OSError, EOFError, zlib.error) as e:
-        yield Problem(f"{path}:{number + 1}", f"cannot read further: {e}")
+        for number, raw in record_lines(path):
+            origin = f"{path}:{number}"
+            if raw is None:
+                yield Problem(origin, f"record over the {MAX_RECORD_BYTES / (1024 * 1024):g} MB limit "
+                                      "(a line is one article): skipped")
+                continue
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(decode(raw) if isinstance(raw, bytes) else raw)
+            except ValueError as e:
+                yield Problem(origin, f"not a JSON record ({e})")
+                continue
+            yield _record_article(record, fields, origin)
+    except (OSError, EOFError, zlib.error, ValueError) as e:
+        yield Problem(f"{path}:{number + 1}" if number else str(path), f"cannot read further: {e}")
+
+
+def count_records(path):
+    """How many records a JSON lines file holds, as far as it can be read (the progress bar's total)."""
+    count = 0
+    try:
+        for _, raw in record_lines(path):
+            count += raw is None or bool(raw.strip())
+    except (OSError, EOFError, zlib.error, ValueError):
+        count += 1
+    return count
 
 
 def text_files(folder):
-    """The `.txt` articles under `folder`, recursively, in a stable order."""
-    for root, dirs, files in os.walk(folder):
+    """The `.txt` articles under `folder`, recursively, in a stable order, and a Problem for each
+    subfolder that could not be read (its articles are not indexed: the run says so)."""
+    unreadable = []
+    for root, dirs, files in os.walk(folder, onerror=unreadable.append):
+        yield from _folder_problems(unreadable)
         dirs.sort()
         for name in sorted(files):
             if name.endswith(".txt") and not name.startswith("."):
                 yield Path(root) / name
+    yield from _folder_problems(unreadable)
+
+
+def _folder_problems(errors):
+    while errors:
+        e = errors.pop(0)
+        yield Problem(str(e.filename), f"folder not read: {e.strerror or e}")
 
 
 def read(paths, fields=None):
@@ -197,7 +287,10 @@ def read(paths, fields=None):
     for path in map(Path, paths):
         if path.is_dir():
             for file in text_files(path):
-                yield read_text_article(file, file.relative_to(path).with_suffix("").as_posix())
+                if isinstance(file, Problem):
+                    yield file
+                else:
+                    yield read_text_article(file, file.relative_to(path).with_suffix("").as_posix())
         elif path.name.endswith((".jsonl", ".jsonl.gz", ".json.gz", ".ndjson")):
             yield from read_records(path, fields)
         elif path.suffix == ".txt":

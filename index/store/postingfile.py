@@ -9,6 +9,11 @@ hashes in order, where each term's postings and name start, the names, and the
 postings as (article number, frequency) records. A lookup is a binary search
 in a small in-memory fence (every FENCE-th hash), then a handful of `pread`s.
 
+Every file ends with a CRC-32 of each PAGE of it and a footer giving its length (as Lucene's codec
+footers do): opening a file checks its length and the checksum of that table, and every read checks
+the pages it covers, so a truncated or overwritten file is an IndexDamaged naming it, never a wrong
+answer or a loop on a short read (a check costs about a microsecond per page read).
+
 Read with `pread` rather than memory-mapped: a server's processes would
 otherwise count every page their lookups ever touched as their own memory
 (430 MB after 250 queries on baomoi), where these reads stay in the kernel's
@@ -24,14 +29,21 @@ is looked up once rather than once per segment.
 
 import json
 import os
+import struct
 import weakref
+import zlib
 from array import array
 
 import numpy as np
 
+from index.store.errors import IndexDamaged
+
 EXTENSION = ".vnp"
 MERGED = ".all.vnp"  # named after the first segment it covers, so that Whoosh deletes it with that segment
-MAGIC = b"VNPOST05"  # the index format: bumped with the posting format, or the module paths a table of contents pickles
+MAGIC = b"VNPOST06"  # the index format: bumped with the posting format, or the module paths a table of contents pickles
+PAGE = 1024  # bytes per checksum
+_FOOTER = struct.Struct("<8sQI4x")  # FOOTER_MAGIC, the length of the data (before the checksums), their CRC-32
+FOOTER_MAGIC = b"VNPSUMS1"
 FENCE = 64  # hashes per block: the fence holds one in FENCE, a lookup reads one or two blocks
 _HEADER = 16  # MAGIC and the JSON header's length
 _MAX_FREQUENCY = np.iinfo(np.uint16).max  # a term more frequent in one article is counted this many times
@@ -173,10 +185,45 @@ def _write(f, fields, documents, docs_dtype, segments=None):
             offset += -(-data.nbytes // 8) * 8  # every array 8-byte aligned
     head = json.dumps(header).encode("utf-8")
     head += b" " * (-len(head) % 8)
-    f.write(MAGIC + len(head).to_bytes(8, "little") + head)
+    out = _Checksummed(f)
+    out.write(MAGIC + len(head).to_bytes(8, "little") + head)
     for data in arrays:
-        f.write(data.tobytes())
-        f.write(b"\0" * (-data.nbytes % 8))
+        out.write(data.tobytes())
+        out.write(b"\0" * (-data.nbytes % 8))
+    out.finish()
+
+
+class _Checksummed:
+    """Writes through to `f`, keeping the CRC-32 of each PAGE; `finish` appends them and the footer."""
+
+    def __init__(self, f):
+        self._f = f
+        self._page = bytearray()
+        self._sums = array("I")
+        self._length = 0
+
+    def write(self, data):
+        self._f.write(data)
+        self._length += len(data)
+        view = memoryview(data).cast("B")
+        if self._page:
+            taken = PAGE - len(self._page)
+            self._page += view[:taken]
+            view = view[taken:]
+            if len(self._page) < PAGE:
+                return
+            self._sums.append(zlib.crc32(self._page))
+            self._page.clear()
+        whole = len(view) - len(view) % PAGE
+        self._sums.extend(zlib.crc32(view[at:at + PAGE]) for at in range(0, whole, PAGE))
+        self._page += view[whole:]
+
+    def finish(self):
+        if self._page:
+            self._sums.append(zlib.crc32(self._page))
+        table = np.asarray(self._sums, dtype="<u4").tobytes()
+        self._f.write(table + b"\0" * (-len(table) % 8))
+        self._f.write(_FOOTER.pack(FOOTER_MAGIC, self._length, zlib.crc32(table)))
 
 
 def _gather(data, starts, lengths):
@@ -288,14 +335,45 @@ def _folder(segment_reader):
 
 
 class _File:
-    """An open file read with `pread` (safe to share between threads), closed with its last reference."""
+    """An open posting file read with `pread` (safe to share between threads), closed with its last
+    reference. Opening checks the footer and the page checksums' table; every read, the pages it covers."""
 
     def __init__(self, path):
+        self.path = path
         self.fd = os.open(path, os.O_RDONLY)
         weakref.finalize(self, os.close, self.fd)
+        size = os.fstat(self.fd).st_size
+        footer = os.pread(self.fd, _FOOTER.size, size - _FOOTER.size) if size >= _FOOTER.size else b""
+        if len(footer) != _FOOTER.size:
+            raise IndexDamaged(path, f"{size} bytes, too short for a posting file")
+        magic, self.end, table_sum = _FOOTER.unpack(footer)
+        if magic != FOOTER_MAGIC:
+            raise IndexDamaged(path, "its footer is missing: truncated or overwritten")
+        table = -(-self.end // PAGE) * 4
+        if self.end + table + (-table % 8) + _FOOTER.size != size:
+            raise IndexDamaged(path, f"{size} bytes where its footer says {self.end + table + (-table % 8) + _FOOTER.size}")
+        sums = os.pread(self.fd, table, self.end)
+        if zlib.crc32(sums) != table_sum:
+            raise IndexDamaged(path, "its table of checksums does not match")
+        self._sums = np.frombuffer(sums, dtype="<u4").tolist()
 
     def pread(self, size, offset):
-        return os.pread(self.fd, size, offset)
+        """`size` bytes at `offset`, checked against their pages' checksums."""
+        if size <= 0:
+            return b""
+        if offset < 0 or offset + size > self.end:
+            raise IndexDamaged(self.path, f"a read of {size} bytes at {offset} goes past its end ({self.end})")
+        first, last = offset // PAGE, (offset + size - 1) // PAGE
+        start, stop = first * PAGE, min((last + 1) * PAGE, self.end)
+        data = os.pread(self.fd, stop - start, start)
+        if len(data) != stop - start:
+            raise IndexDamaged(self.path, f"{len(data)} bytes read at {start} where {stop - start} were expected")
+        view = memoryview(data)
+        for page in range(first, last + 1):
+            at = (page - first) * PAGE
+            if zlib.crc32(view[at:at + PAGE]) != self._sums[page]:
+                raise IndexDamaged(self.path, f"checksum mismatch in bytes {page * PAGE}-{page * PAGE + PAGE - 1}")
+        return data[offset - start:offset - start + size] if (start, stop) != (offset, offset + size) else data
 
     def read(self, offset, dtype, count):
         dtype = np.dtype(dtype)
@@ -308,14 +386,17 @@ class PostingFile:
     def __init__(self, path):
         file = _File(path)
         if file.pread(8, 0) != MAGIC:
-            raise ValueError(f"{path}: not a posting file")
+            raise IndexDamaged(path, "not a posting file of this version")
         length = int.from_bytes(file.pread(8, 8), "little")
-        header = json.loads(file.pread(length, _HEADER))
-        self.documents = header["documents"]
-        self.segments = header["segments"]
-        records = _records(np.dtype(header["docs"]))
-        self._fields = {name: _Field(file, _HEADER + length, described, records)
-                        for name, described in header["fields"].items()}
+        try:
+            header = json.loads(file.pread(length, _HEADER))
+            self.documents = header["documents"]
+            self.segments = header["segments"]
+            records = _records(np.dtype(header["docs"]))
+            described = header["fields"].items()
+        except (ValueError, KeyError, TypeError, AttributeError) as e:  # checksums right, content not ours
+            raise IndexDamaged(path, f"its header cannot be read: {e}") from None
+        self._fields = {name: _Field(file, _HEADER + length, described, records) for name, described in described}
 
     @classmethod
     def of(cls, segment_reader):
@@ -379,9 +460,17 @@ def is_current(folder, segment):
         path = os.path.join(folder, segment.make_filename(extension))
         if os.path.exists(path):
             with open(path, "rb") as f:
-                if f.read(len(MAGIC)) != MAGIC:
-                    return False
+                magic = f.read(len(MAGIC))
+            if magic != MAGIC and magic[:6] == MAGIC[:6]:
+                return False
     return True
+
+
+def check(path):
+    """Raise IndexDamaged when the posting file at `path` is not as written (its length, its checksums'
+    table, its header): what opening it checks, without reading its fields."""
+    if _File(path).pread(len(MAGIC), 0) != MAGIC:
+        raise IndexDamaged(path, "not a posting file of this version")
 
 
 def merge_segments(folder, segments):
@@ -400,6 +489,11 @@ def merge_segments(folder, segments):
         parts.append((PostingFile(path), offset))
         offset += segment.doc_count_all()
     target = os.path.join(folder, segments[0].make_filename(MERGED))
-    with open(target + ".tmp", "wb") as f:
-        merge(f, parts, [segment.segment_id() for segment in segments])
-    os.replace(target + ".tmp", target)
+    try:
+        with open(target + ".tmp", "wb") as f:
+            merge(f, parts, [segment.segment_id() for segment in segments])
+        os.replace(target + ".tmp", target)
+    except BaseException:
+        if os.path.exists(target + ".tmp"):
+            os.remove(target + ".tmp")
+        raise
