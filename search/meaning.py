@@ -112,8 +112,9 @@ class Meaning:
                 continue
             groups = run if self.question else _collocations(run, vocabulary, masks)
             for i, group in enumerate(groups):
-                left = parts[-1].forms[0][-1] if i else None
-                right = _likeliest(groups[i + 1], vocabulary)[0] if i + 1 < len(groups) else None
+                left = parts[-1].forms[0][-1] if i and group[0].joined else None
+                right = (_likeliest(groups[i + 1], vocabulary)[0]
+                         if i + 1 < len(groups) and groups[i + 1][0].joined else None)
                 parts.append(Part(group, self._forms(group, vocabulary, masks, (left, right))))
         return parts
 
