@@ -98,7 +98,7 @@ def main(argv=None):
           f"{postings / len(pairs):.0f} postings per term on average)")
     rows = []
     for name, values in times.items():
-        rows.append((f"lookup, {name}", f"{percentile(values, 50):.1f}", f"{percentile(values, 95):.1f}",
+        rows.append((f"lookup, {name} (us)", f"{percentile(values, 50):.1f}", f"{percentile(values, 95):.1f}",
                      f"{sum(values) / len(values):.1f}"))
         print(f"{name:>10}: p50 {rows[-1][1]} us  p95 {rows[-1][2]} us  mean {rows[-1][3]} us")
     for name, values in opened.items():
@@ -112,7 +112,6 @@ def main(argv=None):
     print(said)
     if not args.no_results:
         update_results("Posting file checksums (bench_checks.py)", stamp() + (
-            f"- load average at the end: {load()} (other processes on the machine share the cores)\n"
             f"- command: `python benchmarks/bench_checks.py --index {args.index}`; {len(pairs)} term lookups x "
             f"{args.rounds} rounds in {Path(path).name} ({size / 2**20:.0f} MB), checked and unchecked alternating\n\n"
             + table(rows, header=("measure", "p50", "p95", "mean")) + f"\n{said}\n"))
