@@ -10,9 +10,9 @@ postings as (article number, frequency) records. A lookup is a binary search
 in a small in-memory fence (every FENCE-th hash), then a handful of `pread`s.
 
 Every file ends with a CRC-32 of each PAGE of it and a footer giving its length (as Lucene's codec
-footers do): opening a file checks its length and the checksum of that table, and every read checks
-the pages it covers, so a truncated or overwritten file is an IndexDamaged naming it, never a wrong
-answer or a loop on a short read (a check costs about a microsecond per page read).
+footers do): opening a file checks its length and the checksum of that table, and reads check the
+pages they cover (each the first time it is read: about 3 us per 4 KB page), so a truncated or
+overwritten file is an IndexDamaged naming it, never a wrong answer or a loop on a short read.
 
 Read with `pread` rather than memory-mapped: a server's processes would
 otherwise count every page their lookups ever touched as their own memory
@@ -41,7 +41,7 @@ from index.store.errors import IndexDamaged
 EXTENSION = ".vnp"
 MERGED = ".all.vnp"  # named after the first segment it covers, so that Whoosh deletes it with that segment
 MAGIC = b"VNPOST06"  # the index format: bumped with the posting format, or the module paths a table of contents pickles
-PAGE = 1024  # bytes per checksum
+PAGE = 4096  # bytes per checksum
 _FOOTER = struct.Struct("<8sQI4x")  # FOOTER_MAGIC, the length of the data (before the checksums), their CRC-32
 FOOTER_MAGIC = b"VNPSUMS1"
 FENCE = 64  # hashes per block: the fence holds one in FENCE, a lookup reads one or two blocks
@@ -356,24 +356,34 @@ class _File:
         if zlib.crc32(sums) != table_sum:
             raise IndexDamaged(path, "its table of checksums does not match")
         self._sums = np.frombuffer(sums, dtype="<u4").tolist()
+        self._checked = bytearray(len(self._sums))  # pages read and found right since the file was opened
 
     def pread(self, size, offset):
-        """`size` bytes at `offset`, checked against their pages' checksums."""
+        """`size` bytes at `offset`, checked against their pages' checksums (each page the first time it is
+        read: the pages a server's lookups keep reading cost the check once)."""
         if size <= 0:
             return b""
         if offset < 0 or offset + size > self.end:
             raise IndexDamaged(self.path, f"a read of {size} bytes at {offset} goes past its end ({self.end})")
         first, last = offset // PAGE, (offset + size - 1) // PAGE
+        if self._checked.find(0, first, last + 1) < 0:  # every page checked already: just the bytes asked for
+            return self._exactly(size, offset)
         start, stop = first * PAGE, min((last + 1) * PAGE, self.end)
-        data = os.pread(self.fd, stop - start, start)
-        if len(data) != stop - start:
-            raise IndexDamaged(self.path, f"{len(data)} bytes read at {start} where {stop - start} were expected")
-        view = memoryview(data)
+        data = self._exactly(stop - start, start)
+        view, checked = memoryview(data), self._checked
         for page in range(first, last + 1):
-            at = (page - first) * PAGE
-            if zlib.crc32(view[at:at + PAGE]) != self._sums[page]:
-                raise IndexDamaged(self.path, f"checksum mismatch in bytes {page * PAGE}-{page * PAGE + PAGE - 1}")
+            if not checked[page]:
+                at = (page - first) * PAGE
+                if zlib.crc32(view[at:at + PAGE]) != self._sums[page]:
+                    raise IndexDamaged(self.path, f"checksum mismatch in bytes {page * PAGE}-{page * PAGE + PAGE - 1}")
+                checked[page] = 1
         return data[offset - start:offset - start + size] if (start, stop) != (offset, offset + size) else data
+
+    def _exactly(self, size, offset):
+        data = os.pread(self.fd, size, offset)
+        if len(data) != size:
+            raise IndexDamaged(self.path, f"{len(data)} bytes read at {offset} where {size} were expected")
+        return data
 
     def read(self, offset, dtype, count):
         dtype = np.dtype(dtype)
