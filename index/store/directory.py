@@ -272,6 +272,7 @@ class Committer:
             for segment in self.segments:
                 write_sums(self.folder, segment)
             if merge and len(segments) > 1:
+                self._remove_half_merged()
                 postingfile.merge_segments(self.ix.storage.folder, segments)
             writer._commit_toc(segments)
         except Exception:
@@ -299,9 +300,14 @@ class Committer:
         try:
             toc = whoosh_index.TOC.read(self.ix.storage, self.ix.indexname)
             whoosh_index.clean_files(self.ix.storage, self.ix.indexname, toc.generation, toc.segments)
-            for name in os.listdir(self.folder):
-                if name.endswith(postingfile.MERGED + ".tmp"):
-                    os.remove(os.path.join(self.folder, name))
+            self._remove_half_merged()
         except Exception:  # best effort: the next commit deletes them too
             pass
         writer._cleanup_on_error()  # frees the lock
+
+    def _remove_half_merged(self):
+        """Delete merged posting files half written (by this run, or one killed while merging); Whoosh keeps
+        them, as their name starts with a segment that commits still list."""
+        for name in os.listdir(self.folder):
+            if name.endswith(postingfile.MERGED + ".tmp"):
+                os.remove(os.path.join(self.folder, name))
