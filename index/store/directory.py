@@ -205,6 +205,7 @@ class Committer:
         self.segments = []  # built since the last commit
         self.pending = {}  # id -> (segment, docnum) of what they hold
         self.deleted = False  # since the last commit
+        self.unmerged = False  # a commit of this run left several posting files for the last one to merge
         self.known = {}
         self._generation = None  # of the commit `known` was read from
 
@@ -256,11 +257,12 @@ class Committer:
     def commit(self, merge=False):
         """Commit the segments built since the last commit; `merge`: also merge every segment's posting
         file into one (the run's last commit). Nothing changed (but for a rebuild): no new commit."""
-        if self.writer is None and self.rebuild:
+        merging = merge and self.unmerged  # even when the last batch committed itself
+        if self.writer is None and (self.rebuild or merging):
             self.open()  # a rebuild of nothing still clears the old index
         if self.writer is None:
             return
-        if not (self.segments or self.deleted or self.rebuild):
+        if not (self.segments or self.deleted or self.rebuild or merging):
             self.cancel()
             return
         writer = self.writer
@@ -275,6 +277,7 @@ class Committer:
                 self._remove_half_merged()
                 postingfile.merge_segments(self.ix.storage.folder, segments)
             writer._commit_toc(segments)
+            self.unmerged = not merge and len(segments) > 1
         except Exception:
             self._abandon(writer)
             raise
