@@ -180,3 +180,15 @@ def test_many_small_runs_keep_every_article_searchable(tmp_path):
     with Engine(tmp_path / "ix") as engine:
         result = engine.search(SearchRequest.from_params({"q": "con mèo", "limit": "20"}))
     assert sorted(h.id for h in result.hits) == [f"a{run}" for run in range(8)]
+
+
+def test_a_run_whose_last_batch_commits_itself_still_merges_its_posting_files(tmp_path, monkeypatch):
+    import index.writer
+    from index.store.postingfile import PostingFile
+
+    monkeypatch.setattr(index.writer, "BATCH", 50)  # 100 articles: the second batch fills a commit by itself
+    records = [{"id": f"a{i}", "title": f"Bài {i}", "body": f"Nông dân vụ {i}."} for i in range(100)]
+    index_articles([write_jsonl(tmp_path / "r.jsonl", records)], tmp_path / "ix", workers=1)
+    ix = whoosh_index.open_dir(str(tmp_path / "ix"))
+    with ix.reader() as reader:
+        assert len(reader.leaf_readers()) == 2 and PostingFile.merged(reader) is not None

@@ -127,16 +127,22 @@ def decode(data):
             "convert it first, e.g. iconv -f cp1258 -t utf-8") from None
 
 
+_NOT_REGULAR = "not a regular file (a FIFO, device or socket): not read"
+
+
 def open_regular(path):
     """`path` opened for reading in binary, or ValueError when it is not a regular file.
 
-    Opened without blocking and checked before anything is read: opening a FIFO for reading would
-    wait for a writer forever, and a device or socket is no article file.
+    A FIFO, device or socket is no article file, and opening a FIFO for reading would wait for a
+    writer forever: such a path is refused on its `stat`, never opened; in case it is replaced by one
+    meanwhile, the file is opened without blocking and checked again before anything is read.
     """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError(_NOT_REGULAR)
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError("not a regular file (a FIFO, device or socket): not read")
+            raise ValueError(_NOT_REGULAR)
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:

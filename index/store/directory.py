@@ -211,6 +211,7 @@ class Committer:
         self.segments = []  # built since the last commit
         self.pending = {}  # id -> (segment, docnum) of what they hold
         self.deleted = False  # since the last commit
+        self.unmerged = False  # a commit of this run left several posting files for the last one to merge
         self.known = {}
         self._generation = None  # of the commit `known` was read from
 
@@ -262,11 +263,12 @@ class Committer:
     def commit(self, merge=False):
         """Commit the segments built since the last commit; `merge`: also merge every segment's posting
         file into one (the run's last commit). Nothing changed (but for a rebuild): no new commit."""
-        if self.writer is None and self.rebuild:
+        merging = merge and self.unmerged  # even when the last batch committed itself
+        if self.writer is None and (self.rebuild or merging):
             self.open()  # a rebuild of nothing still clears the old index
         if self.writer is None:
             return
-        if not (self.segments or self.deleted or self.rebuild):
+        if not (self.segments or self.deleted or self.rebuild or merging):
             self.cancel()
             return
         writer = self.writer
@@ -278,8 +280,10 @@ class Committer:
             for segment in self.segments:
                 write_sums(self.folder, segment)
             if merge and len(segments) > 1:
+                self._remove_half_merged()
                 postingfile.merge_segments(self.ix.storage.folder, segments)
             writer._commit_toc(segments)
+            self.unmerged = not merge and len(segments) > 1
         except Exception:
             self._abandon(writer)
             raise
@@ -305,9 +309,14 @@ class Committer:
         try:
             toc = whoosh_index.TOC.read(self.ix.storage, self.ix.indexname)
             whoosh_index.clean_files(self.ix.storage, self.ix.indexname, toc.generation, toc.segments)
-            for name in os.listdir(self.folder):
-                if name.endswith(postingfile.MERGED + ".tmp"):
-                    os.remove(os.path.join(self.folder, name))
+            self._remove_half_merged()
         except Exception:  # best effort: the next commit deletes them too
             pass
         writer._cleanup_on_error()  # frees the lock
+
+    def _remove_half_merged(self):
+        """Delete merged posting files half written (by this run, or one killed while merging); Whoosh keeps
+        them, as their name starts with a segment that commits still list."""
+        for name in os.listdir(self.folder):
+            if name.endswith(postingfile.MERGED + ".tmp"):
+                os.remove(os.path.join(self.folder, name))

@@ -350,8 +350,9 @@ class _File:
         if magic != FOOTER_MAGIC:
             raise IndexDamaged(path, "its footer is missing: truncated or overwritten")
         table = -(-self.end // PAGE) * 4
-        if self.end + table + (-table % 8) + _FOOTER.size != size:
-            raise IndexDamaged(path, f"{size} bytes where its footer says {self.end + table + (-table % 8) + _FOOTER.size}")
+        written = self.end + table + (-table % 8) + _FOOTER.size
+        if written != size:
+            raise IndexDamaged(path, f"{size} bytes where its footer says {written}")
         sums = os.pread(self.fd, table, self.end)
         if zlib.crc32(sums) != table_sum:
             raise IndexDamaged(path, "its table of checksums does not match")
@@ -471,14 +472,14 @@ def is_current(folder, segment):
         if os.path.exists(path):
             with open(path, "rb") as f:
                 magic = f.read(len(MAGIC))
-            if magic != MAGIC and magic[:6] == MAGIC[:6]:
+            if magic != MAGIC and magic[:6] == MAGIC[:6]:  # VNPOSTnn: another version's (else damaged: `check`)
                 return False
     return True
 
 
 def check(path):
     """Raise IndexDamaged when the posting file at `path` is not as written (its length, its checksums'
-    table, its header): what opening it checks, without reading its fields."""
+    table, its first page): what opening it checks, without reading its header and fields."""
     if _File(path).pread(len(MAGIC), 0) != MAGIC:
         raise IndexDamaged(path, "not a posting file of this version")
 
