@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from index.store.directory import open_index
+from index.store.directory import RebuildNeeded, open_index
 from index.store.schema import GRANULARITIES, NO_VALUE
 from search import filters
 from search.facets import COLUMNS, FacetColumns, facets
@@ -229,9 +229,21 @@ class Engine:
                 self._commit = Commit(reader, self._index, self.recent_results)
             return self._commit
 
+    def current(self):
+        """(this thread's searcher, its commit's shared state), on the last commit. A commit that another
+        indexer replaced while it was being opened (its segments' files deleted meanwhile) gives way to
+        the newer one; only a commit that is still the last is refused."""
+        while True:
+            searcher = self.searcher()
+            try:
+                return searcher, self.commit(searcher)
+            except RebuildNeeded:
+                if searcher.up_to_date():
+                    raise
+
     def warm(self):
         """Load the last commit and wait until its longest posting lists are read (benchmarks, servers)."""
-        self.commit(self.searcher()).warming.join()
+        self.current()[1].warming.join()
 
     def close(self):
         with self._lock:
@@ -253,8 +265,7 @@ class Engine:
         The same request on the same commit is answered from its recent results.
         """
         started = time.perf_counter()
-        searcher = self.searcher()
-        commit = self.commit(searcher)
+        searcher, commit = self.current()
         result = commit.results.get((request, with_facets))
         if result is None:
             result = self._search(request, with_facets, searcher, commit)
@@ -324,8 +335,7 @@ class Engine:
         parsed = parse(q)
         if parsed.empty:
             return Highlighter.of([])
-        searcher = self.searcher()
-        commit = self.commit(searcher)
+        searcher, commit = self.current()
         reader = searcher.reader()
         masks = Masks(commit.postings, reader)
         return Highlighter.of(Meaning(parsed, commit.vocabulary(reader), masks, exact).marks(loose))

@@ -73,11 +73,10 @@ def _same_story(fields):
 
 def related(engine, article_id, limit=MAX_RELATED):
     """Up to `limit` Related articles for the stored article `article_id`, best first; None if unknown."""
-    searcher = engine.searcher()
+    searcher, commit = engine.current()
     docnum = searcher.document_number(id=article_id)
     if docnum is None:
         return None
-    commit = engine.commit(searcher)
     reader = searcher.reader()
     postings = commit.postings
     fields = searcher.stored_fields(docnum)

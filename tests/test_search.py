@@ -263,3 +263,21 @@ def test_a_new_commit_is_searched_afresh(tmp_path):
         index_articles([write_jsonl(tmp_path / "b.jsonl", [{"id": "b", "title": "Mưa lớn", "body": "Mưa lớn."}])],
                        tmp_path / "ix", workers=1)
         assert sorted(ids(run(engine, "mưa lớn"))) == ["a", "b"]
+
+
+def test_a_commit_replaced_while_it_was_opened_gives_way_to_the_newer_one(tmp_path):
+    """A server's thread opened a searcher just before another process rebuilt the index and deleted the
+    old segments' files: its search is answered from the new commit, not refused as a damaged index."""
+    from index.store.errors import RebuildNeeded
+    from index.writer import index_articles
+    from search.engine import Engine
+
+    index_articles([write_jsonl(tmp_path / "a.jsonl", [{"id": "a", "title": "Mưa lớn", "body": "Mưa lớn ở Huế."}])],
+                   tmp_path / "ix", workers=1)
+    with Engine(tmp_path / "ix") as engine:
+        stale = engine.searcher()  # opened on the first commit, its commit not read yet
+        index_articles([write_jsonl(tmp_path / "b.jsonl", [{"id": "b", "title": "Mưa lớn", "body": "Mưa lớn."}])],
+                       tmp_path / "ix", rebuild=True, workers=1)
+        with pytest.raises(RebuildNeeded):
+            engine.commit(stale)  # its segment's posting file is gone with the rebuild
+        assert ids(run(engine, "mưa lớn")) == ["b"]
