@@ -35,8 +35,6 @@ def search():
         return error(e.message, e.name)
     except IndexUnavailable:
         return unavailable()
-    if result.total > 0 and req.page > result.pages:
-        result.hits = []  # Whoosh would repeat the last page
     return jsonify(result.as_dict())
 
 

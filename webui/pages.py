@@ -115,9 +115,7 @@ def search():
         return bad_parameter_page(e, params)
     except IndexUnavailable:
         return index_unavailable_page()
-    beyond = result.total > 0 and req.page > result.pages
-    if beyond:
-        result.hits = []
+    beyond = result.total > 0 and req.page > result.pages  # the engine gives no hits there
     return render_template(
         "results.html", req=req, result=result, beyond=beyond,
         hits=[(hit, trusted(hit.title_html), trusted(hit.snippet)) for hit in result.hits],
