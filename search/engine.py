@@ -23,7 +23,7 @@ from search.matching import Masks
 from search.meaning import Meaning
 from search.postings import Postings, frequencies_by_field
 from search.query import parse
-from search.ranking import Ranking, by_date, top
+from search.ranking import Ranking, by_date
 from search.request import SearchRequest
 from search.snippets import Highlighter, highlight, snippet
 from search.vocabulary import Vocabulary
@@ -274,7 +274,7 @@ class Engine:
             if allowed is None or request.q.strip():
                 return result
             matched = allowed & commit.postings.live  # browsing by filters alone
-            scores = np.zeros(len(matched), dtype=np.float32)
+            ranking = None
             highlighter = Highlighter.of([])
         else:
             vocabulary = commit.vocabulary(reader)
@@ -293,17 +293,19 @@ class Engine:
             if not ranking.fallback:  # a reading of words no article holds together says nothing
                 self._readings(result, meaning, vocabulary, masks)
             result.suggestion = meaning.suggestion(vocabulary, masks, int(meaning.strict(masks).sum()))
-            scores = ranking.scores()
             highlighter = Highlighter.of(meaning.marks(loose=ranking.loosened or ranking.fallback))
         result.total = int(matched.sum())
         first = (request.page - 1) * request.limit
         if first < result.total:
             count = request.page * request.limit
-            if request.sort == "relevance":
-                ids = top(matched, scores, count)
-            else:
-                ids = by_date(matched, commit.dates.values, commit.dates.dated, count, request.sort == "newest")
-            result.hits = [self._hit(searcher, int(n), float(scores[n]), highlighter) for n in ids[first:]]
+            if request.sort == "relevance" and ranking is not None:
+                ids, scores = ranking.best(matched, count)
+            else:  # by date, or browsing by filters alone in index order
+                ids = (by_date(matched, commit.dates.values, commit.dates.dated, count, request.sort == "newest")
+                       if request.sort != "relevance" else np.flatnonzero(matched)[:count])
+                scores = ranking.scores_of(ids) if ranking is not None else np.zeros(len(ids), dtype=np.float32)
+            result.hits = [self._hit(searcher, int(n), float(score), highlighter)
+                           for n, score in zip(ids[first:], scores[first:])]
         if with_facets:
             result.facets = facets(commit.columns, matched, request)
         result.filters = {k: v for k, v in request.params() if k not in ("q", "page", "limit", "sort")}

@@ -1,13 +1,15 @@
-"""Posting lists as arrays: BM25 for every article of the index at once.
+"""Posting lists as arrays: BM25F for the articles a query asks about, bounds for those it need not.
 
 Whoosh scores one document at a time through a tree of Python matchers; on
 35,000 articles a question (every syllable a clause, at several granularities)
 took seconds. Here each term's postings are read once per commit into numpy
-arrays (article numbers and BM25 scores) kept in a bounded cache shared by the
-threads, and a query becomes sums and masks over arrays the size of the index.
+arrays (article numbers and BM25F frequencies, title and text merged) kept in a
+bounded cache shared by the threads. Matching, totals and facets are masks
+made from the article numbers alone; scores are computed at query time for the
+articles that may rank (`search.ranking`), with each term's upper bound to
+leave the others unscored.
 
-The store reads a term's postings for the whole index (`index.store.reading`);
-here they become BM25F scores.
+The store reads a term's postings for the whole index (`index.store.reading`).
 """
 
 import heapq
@@ -24,7 +26,7 @@ from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
 K1 = 1.2
 B = 0.75
 TITLE_WEIGHT = 2.5  # a title occurrence counts as this many in the text
-CACHE_BYTES = 32 * 2 ** 20  # common syllables are in every article: ~280 KB each on 35k articles
+CACHE_BYTES = 32 * 2 ** 20  # common syllables are in most articles: one float32 per article, ~140 KB on 35k
 
 _NOTHING = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 
@@ -59,6 +61,7 @@ class Postings:
         self.count = int(self.live.sum())
         self.files = CommitPostings(reader)
         self._lengths = {}
+        self._shortest = {}
         self._cache = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -85,8 +88,9 @@ class Postings:
         keep = self.live[ids]
         return (ids, tf) if keep.all() else (ids[keep], tf[keep])
 
-    def _read(self, reader, granularity, text):
-        """BM25F: title and text frequencies summed (the title's weighted) before saturation.
+    def _merged(self, granularity, text):
+        """BM25F's frequencies of `text`: title and text summed (the title's weighted) before saturation,
+        as (live article numbers, frequencies).
 
         Summed per field instead, a common word in a short title outscored a
         rare one in the text, and titled articles buried untitled ones.
@@ -102,34 +106,24 @@ class Postings:
         if not found.all():  # articles with the term in their title only
             ids = np.insert(text_ids, at[~found], title_ids[~found])
             tf = np.insert(tf, at[~found], TITLE_WEIGHT * title_tf[~found])
-        if not len(ids):
-            return _NOTHING
-        lengths, mean = self.lengths(reader, granularity)
-        idf = inverse_frequency(self.count, len(ids))
-        scores = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[ids] / mean))
-        return ids, scores.astype(np.float32)
+        return ids, tf
 
-    def _scores(self, reader, granularity, text):
-        """The cached BM25F scores of `text`: (article numbers, scores), or for a term in more than half
-        the articles, one score per article (0 where absent), smaller and added without indexing."""
+    def _term(self, granularity, text):
+        """The cached `Term` of `text` at `granularity`."""
         key = (granularity, text)
         with self._lock:
             found = self._cache.get(key)
             if found is not None:
                 self._cache.move_to_end(key)
                 return found
-        ids, scores = self._read(reader, granularity, text)
-        if 2 * len(ids) > self.size:
-            found = np.zeros(self.size, dtype=np.float32)
-            found[ids] = scores
-        else:
-            found = ids, scores
+        found = Term(*self._merged(granularity, text), self.size)
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = found
-                self._bytes += _nbytes(found)
+                self._bytes += found.tf.nbytes + (0 if found.ids is None else found.ids.nbytes)
                 while self._bytes > CACHE_BYTES and len(self._cache) > 1:
-                    self._bytes -= _nbytes(self._cache.popitem(last=False)[1])
+                    old = self._cache.popitem(last=False)[1]
+                    self._bytes -= old.tf.nbytes + (0 if old.ids is None else old.ids.nbytes)
         return found
 
     def warm(self, reader, counts, frequencies, stop):
@@ -141,25 +135,81 @@ class Postings:
             for term in heapq.nlargest(count, found, key=found.get):
                 if self._bytes > CACHE_BYTES * 0.8 or stop.is_set():
                     return
-                self._scores(reader, granularity, term)
+                self._term(granularity, term)
 
     def mask(self, reader, granularity, text):
-        """The articles holding `text` at `granularity`, in title or text, as a boolean array."""
-        found = self._scores(reader, granularity, text)
-        if not isinstance(found, tuple):
-            return found > 0
+        """The articles holding `text` at `granularity`, in title or text, as a boolean array: from the
+        article numbers alone, nothing scored (totals, facets and matching need no more)."""
+        term = self._term(granularity, text)
+        if term.ids is None:
+            return term.tf > 0
         mask = np.zeros(self.size, dtype=bool)
-        mask[found[0]] = True
+        mask[term.ids] = True
         return mask
 
-    def add_scores(self, scores, reader, granularity, text, weight):
-        """Add `weight` x the BM25F score of `text` to `scores` (an array over the articles)."""
-        found = self._scores(reader, granularity, text)
-        if not isinstance(found, tuple):
-            scores += weight * found
-        elif len(found[0]):
-            scores[found[0]] += weight * found[1]
+    def _bm25(self, reader, granularity, df, tf, articles):
+        lengths, mean = self.lengths(reader, granularity)
+        idf = inverse_frequency(self.count, df)
+        return (idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[articles] / mean))).astype(np.float32)
+
+    def scores_at(self, reader, granularity, text, articles):
+        """The BM25F score of `text` in each of `articles` (ascending numbers; 0 where absent), computed for
+        them alone. Element by element the same arithmetic whichever articles are asked: an article's score
+        does not depend on what else is scored."""
+        term = self._term(granularity, text)
+        at, tf = term.at(articles)
+        scores = np.zeros(len(articles), dtype=np.float32)
+        if len(at):
+            scores[at] = self._bm25(reader, granularity, term.df, tf, articles[at])
+        return scores
+
+    def bound(self, reader, granularity, text):
+        """No article scores more than this for `text`: BM25 grows with the frequency and falls with the
+        length, so the term's largest frequency in the shortest article bounds it (no posting scored)."""
+        term = self._term(granularity, text)
+        if not term.df:
+            return 0.0
+        lengths, mean = self.lengths(reader, granularity)
+        shortest = self._shortest.get(granularity)
+        if shortest is None:
+            shortest = self._shortest[granularity] = float(lengths[self.live].min())
+        return (inverse_frequency(self.count, term.df) * term.top * (K1 + 1)
+                / (term.top + K1 * (1 - B + B * shortest / mean)))
+
+    def positions(self, granularity, text, articles):
+        """Where in `articles` (ascending numbers) the articles holding `text` are."""
+        return self._term(granularity, text).at(articles)[0]
 
 
-def _nbytes(scores):
-    return scores[0].nbytes + scores[1].nbytes if isinstance(scores, tuple) else scores.nbytes
+class Term:
+    """A term's live postings at one granularity, title and text merged: article numbers ascending and
+    BM25F frequencies; for a term in more than half the articles, a frequency per article (0 where
+    absent; `ids` None), smaller, and read without searching."""
+
+    __slots__ = ("ids", "tf", "df", "top")
+
+    def __init__(self, ids, tf, size):
+        self.df = len(ids)
+        self.top = float(tf.max()) if len(tf) else 0.0  # the largest frequency, for `Postings.bound`
+        if 2 * len(ids) > size:
+            self.ids, self.tf = None, np.zeros(size, dtype=np.float32)
+            self.tf[ids] = tf
+        else:
+            self.ids, self.tf = ids, tf
+
+    def at(self, articles):
+        """(positions in `articles`, ascending numbers, of those holding the term; their frequencies),
+        searched from the shorter side."""
+        if self.ids is None:
+            tf = self.tf[articles]
+            held = np.flatnonzero(tf)
+            return held, tf[held]
+        if len(self.ids) < len(articles):
+            at = np.searchsorted(articles, self.ids)
+            found = at < len(articles)
+            found[found] = articles[at[found]] == self.ids[found]
+            return at[found], self.tf[found]
+        at = np.searchsorted(self.ids, articles)
+        found = at < len(self.ids)
+        found[found] = self.ids[at[found]] == articles[found]
+        return np.flatnonzero(found), self.tf[at[found]]

@@ -15,6 +15,10 @@ weighted, see `search.postings`) of
   as written, not as any of its accented readings (which only match it);
 and the sum is scaled by the share of the query (by idf) an article holds, so
 one that has every rare word beats one with many common ones.
+
+Only the articles that can be among those shown are scored (MaxScore over
+each term's bound, `Ranking._contenders`); how many match is counted from the
+masks, without scoring.
 """
 
 import numpy as np
@@ -33,6 +37,8 @@ PAIR = 0.3
 READING = 0.5  # ... found as its most likely reading: with FOLDED, the weight of an accented syllable
 READING_PAIR = 0.6  # "đảng viên" standing together is what "dang vien" most likely meant
 COVERAGE = 0.5  # exponent of the share of the query an article holds
+# An article is left unscored only when its bound is below the floor by more than float32 rounding.
+BOUND_SLACK = 1e-4
 # A query of this many words (`search.meaning`: a compound counts once) or more is a question or a
 # pasted sentence, not keywords: the article that answers it seldom repeats every word, while long
 # articles hold them all by chance. It matches the articles holding at least MIN_SHARE of it (by
@@ -121,9 +127,6 @@ class Ranking:
 
     # scoring
 
-    def _add(self, scores, granularity, text, weight):
-        self.postings.add_scores(scores, self.reader, granularity, text, weight)
-
     def _scored(self, unit):
         if len(self.meaning.words) < 3 or isinstance(unit, list):
             return True
@@ -147,13 +150,12 @@ class Ranking:
             total += weight
         return held / total if total else np.ones(self.postings.size, dtype=np.float32)
 
-    def scores(self):
-        """Every article's score (an array; only the matching ones mean anything).
+    def _terms(self):
+        """The query's scored terms, (granularity, text, weight), in the order their scores are summed.
 
         Each distinct term counts once: a question that repeats a word ("trận đấu ... trận đấu") asks
         for it no more, and counted twice it ranked the sentences that repeat it above the answer.
         """
-        scores = np.zeros(self.postings.size, dtype=np.float32)
         for unit in _distinct(self.scored_units):
             if not self._scored(unit):
                 continue
@@ -161,23 +163,69 @@ class Ranking:
             share = 1.0 if isinstance(unit, list) else 1.0 / self._compound_size.get(unit.text, 1)
             for form in forms:
                 for granularity, text in form_terms(form):
-                    self._add(scores, granularity, text, share * (FOLDED if granularity == "folded" else 1.0))
+                    yield granularity, text, share * (FOLDED if granularity == "folded" else 1.0)
             if not isinstance(unit, list) and not unit.accented:
-                self._add(scores, "syllables", unit.text, FOLDED_LITERAL)
+                yield "syllables", unit.text, FOLDED_LITERAL
         for phrase in self.meaning.phrases:
             for granularity, text in form_terms(phrase):
-                self._add(scores, granularity, text, 1.0)
+                yield granularity, text, 1.0
         for word in dict.fromkeys(self.words):
-            self._add(scores, "words", word, WORD)
+            yield "words", word, WORD
         free = self.scored_words
         pairs = [pair for pair in zip(free, free[1:]) if pair[1].joined and _telling(pair)]
         for term in dict.fromkeys(pair_term(*pair) for pair in pairs):
-            self._add(scores, *term, PAIR)
+            yield *term, PAIR
         for syllable in dict.fromkeys(self.reading):
-            self._add(scores, "syllables", syllable, READING)
+            yield "syllables", syllable, READING
         for a, b in dict.fromkeys(zip(self.reading, self.reading[1:])):
-            self._add(scores, "pairs", f"{a} {b}", READING_PAIR)
-        return scores * self.coverage() ** COVERAGE
+            yield "pairs", f"{a} {b}", READING_PAIR
+
+    def scores_of(self, articles, terms=None):
+        """The scores of `articles` (article numbers), computed for them alone: the same sums in the same
+        order whichever articles are scored. `terms`: `_terms()`, when already listed."""
+        ascending = np.sort(articles)
+        sums = np.zeros(len(ascending), dtype=np.float32)
+        for granularity, text, weight in terms or self._terms():
+            sums += weight * self.postings.scores_at(self.reader, granularity, text, ascending)
+        return (sums * self.coverage()[ascending] ** COVERAGE)[np.searchsorted(ascending, articles)]
+
+    def best(self, matched, count):
+        """The `count` best articles of `matched` (a boolean array) by score, then by number, and their
+        scores: the same as if every match were scored, having scored only those that can rank (`_contenders`)."""
+        articles = np.flatnonzero(matched)
+        terms = list(self._terms())
+        if len(articles) > count:
+            articles = self._contenders(articles, terms, count)
+        scores = self.scores_of(articles, terms)
+        order = np.lexsort((articles, -scores))[:count]
+        return articles[order], scores[order]
+
+    def _contenders(self, articles, terms, count):
+        """The articles (of `articles`, ascending numbers) that can be among the `count` best: MaxScore.
+
+        Scored exactly, the articles holding the terms of highest bound (`Postings.bound`, the rare
+        ones) until there are `count` of them give a floor for the `count`-th best score. The terms of
+        lowest bound whose bounds sum below that floor cannot lift an article to it on their own (the
+        coverage factor is at most 1), so only articles holding one of the other terms can rank.
+        """
+        bounds = np.array([weight * self.postings.bound(self.reader, granularity, text)
+                           for granularity, text, weight in terms])
+        order = np.argsort(bounds, kind="stable")
+        seed = np.zeros(len(articles), dtype=bool)
+        for j in order[::-1]:
+            seed[self.postings.positions(terms[j][0], terms[j][1], articles)] = True
+            if seed.sum() >= count:
+                break
+        if seed.sum() < count or 2 * seed.sum() > len(articles):  # no floor, or finding it costs what it saves
+            return articles
+        floor = np.partition(self.scores_of(articles[seed], terms), -count)[-count]
+        rest = int(np.searchsorted(np.cumsum(bounds[order]) * (1 + BOUND_SLACK), floor, side="left"))
+        if not rest:
+            return articles
+        contending = np.zeros(len(articles), dtype=bool)
+        for j in order[rest:]:
+            contending[self.postings.positions(terms[j][0], terms[j][1], articles)] = True
+        return articles[contending]
 
 
 def _distinct(units):
@@ -189,17 +237,6 @@ def _distinct(units):
         elif unit not in seen:
             seen.add(unit)
             yield unit
-
-
-def top(mask, scores, count):
-    """The `count` best article numbers among `mask`, by score, then by article number."""
-    ids = np.flatnonzero(mask)
-    if len(ids) > count:
-        chosen = scores[ids]
-        threshold = np.partition(chosen, len(ids) - count)[len(ids) - count]
-        ids = ids[chosen >= threshold]
-    order = np.lexsort((ids, -scores[ids]))
-    return ids[order][:count]
 
 
 def by_date(mask, dates, dated, count, newest):
