@@ -303,7 +303,10 @@ class Engine:
             else:  # by date, or browsing by filters alone in index order
                 ids = (by_date(matched, commit.dates.values, commit.dates.dated, count, request.sort == "newest")
                        if request.sort != "relevance" else np.flatnonzero(matched)[:count])
-                scores = ranking.scores_of(ids) if ranking is not None else np.zeros(len(ids), dtype=np.float32)
+                scores = np.zeros(len(ids), dtype=np.float32)
+                if ranking is not None:
+                    ascending = np.sort(ids)
+                    scores = ranking.scores_of(ascending)[np.searchsorted(ascending, ids)]
             result.hits = [self._hit(searcher, int(n), float(score), highlighter)
                            for n, score in zip(ids[first:], scores[first:])]
         if with_facets:

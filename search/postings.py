@@ -1,13 +1,13 @@
-"""Posting lists as arrays: BM25F for the articles a query asks about, bounds for those it need not.
+"""Posting lists as arrays: masks of the articles holding a term, unscored; BM25F for those ranked.
 
 Whoosh scores one document at a time through a tree of Python matchers; on
 35,000 articles a question (every syllable a clause, at several granularities)
 took seconds. Here each term's postings are read once per commit into numpy
 arrays (article numbers and BM25F frequencies, title and text merged) kept in a
 bounded cache shared by the threads. Matching, totals and facets are masks
-made from the article numbers alone; scores are computed at query time for the
-articles that may rank (`search.ranking`), with each term's upper bound to
-leave the others unscored.
+made from the article numbers alone; a term's BM25F scores are computed when a
+query first ranks by it, and looked up for the articles ranked
+(`search.ranking`).
 
 The store reads a term's postings for the whole index (`index.store.reading`).
 """
@@ -61,7 +61,6 @@ class Postings:
         self.count = int(self.live.sum())
         self.files = CommitPostings(reader)
         self._lengths = {}
-        self._shortest = {}
         self._cache = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -108,22 +107,29 @@ class Postings:
             tf = np.insert(tf, at[~found], TITLE_WEIGHT * title_tf[~found])
         return ids, tf
 
-    def _term(self, granularity, text):
-        """The cached `Term` of `text` at `granularity`."""
+    def _term(self, granularity, text, reader=None):
+        """The cached `Term` of `text` at `granularity`; scored (BM25F in place of the frequencies) when a
+        `reader` is given, once for as long as it stays cached."""
         key = (granularity, text)
         with self._lock:
             found = self._cache.get(key)
             if found is not None:
                 self._cache.move_to_end(key)
-                return found
-        found = Term(*self._merged(granularity, text), self.size)
+        if found is None:
+            found = Term.read(*self._merged(granularity, text), self.size)
+        elif reader is None or found.scored:
+            return found
+        if reader is not None:
+            articles = slice(None) if found.ids is None else found.ids
+            found = found.with_scores(self._bm25(reader, granularity, found.df, found.values, articles))
         with self._lock:
-            if key not in self._cache:
+            old = self._cache.get(key)
+            if old is None or (found.scored and not old.scored):
+                self._bytes += found.nbytes - (old.nbytes if old is not None else 0)
                 self._cache[key] = found
-                self._bytes += found.tf.nbytes + (0 if found.ids is None else found.ids.nbytes)
+                self._cache.move_to_end(key)
                 while self._bytes > CACHE_BYTES and len(self._cache) > 1:
-                    old = self._cache.popitem(last=False)[1]
-                    self._bytes -= old.tf.nbytes + (0 if old.ids is None else old.ids.nbytes)
+                    self._bytes -= self._cache.popitem(last=False)[1].nbytes
         return found
 
     def warm(self, reader, counts, frequencies, stop):
@@ -135,14 +141,14 @@ class Postings:
             for term in heapq.nlargest(count, found, key=found.get):
                 if self._bytes > CACHE_BYTES * 0.8 or stop.is_set():
                     return
-                self._term(granularity, term)
+                self._term(granularity, term, reader)
 
     def mask(self, reader, granularity, text):
         """The articles holding `text` at `granularity`, in title or text, as a boolean array: from the
         article numbers alone, nothing scored (totals, facets and matching need no more)."""
         term = self._term(granularity, text)
         if term.ids is None:
-            return term.tf > 0
+            return term.values > 0
         mask = np.zeros(self.size, dtype=bool)
         mask[term.ids] = True
         return mask
@@ -153,63 +159,61 @@ class Postings:
         return (idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[articles] / mean))).astype(np.float32)
 
     def scores_at(self, reader, granularity, text, articles):
-        """The BM25F score of `text` in each of `articles` (ascending numbers; 0 where absent), computed for
-        them alone. Element by element the same arithmetic whichever articles are asked: an article's score
-        does not depend on what else is scored."""
-        term = self._term(granularity, text)
-        at, tf = term.at(articles)
-        scores = np.zeros(len(articles), dtype=np.float32)
-        if len(at):
-            scores[at] = self._bm25(reader, granularity, term.df, tf, articles[at])
-        return scores
+        """The BM25F score of `text` in each of `articles` (ascending numbers; 0 where absent)."""
+        at, scores = self._term(granularity, text, reader).at(articles)
+        found = np.zeros(len(articles), dtype=np.float32)
+        found[at] = scores
+        return found
 
-    def bound(self, reader, granularity, text):
-        """No article scores more than this for `text`: BM25 grows with the frequency and falls with the
-        length, so the term's largest frequency in the shortest article bounds it (no posting scored)."""
-        term = self._term(granularity, text)
-        if not term.df:
-            return 0.0
-        lengths, mean = self.lengths(reader, granularity)
-        shortest = self._shortest.get(granularity)
-        if shortest is None:
-            shortest = self._shortest[granularity] = float(lengths[self.live].min())
-        return (inverse_frequency(self.count, term.df) * term.top * (K1 + 1)
-                / (term.top + K1 * (1 - B + B * shortest / mean)))
-
-    def positions(self, granularity, text, articles):
-        """Where in `articles` (ascending numbers) the articles holding `text` are."""
-        return self._term(granularity, text).at(articles)[0]
+    def add_scores(self, scores, reader, granularity, text, weight):
+        """Add `weight` x the BM25F score of `text` to `scores` (an array over the articles)."""
+        term = self._term(granularity, text, reader)
+        if term.ids is None:
+            scores += weight * term.values
+        elif len(term.ids):
+            scores[term.ids] += weight * term.values
 
 
 class Term:
     """A term's live postings at one granularity, title and text merged: article numbers ascending and
-    BM25F frequencies; for a term in more than half the articles, a frequency per article (0 where
-    absent; `ids` None), smaller, and read without searching."""
+    BM25F frequencies, or once `scored` their BM25F scores; for a term in more than half the articles, a
+    value per article (0 where absent; `ids` None), smaller, and read without searching."""
 
-    __slots__ = ("ids", "tf", "df", "top")
+    __slots__ = ("ids", "values", "df", "scored")
 
-    def __init__(self, ids, tf, size):
-        self.df = len(ids)
-        self.top = float(tf.max()) if len(tf) else 0.0  # the largest frequency, for `Postings.bound`
+    def __init__(self, ids, values, df, scored=False):
+        self.ids, self.values, self.df, self.scored = ids, values, df, scored
+
+    @classmethod
+    def read(cls, ids, tf, size):
+        """The term of these postings, in an index of `size` articles."""
         if 2 * len(ids) > size:
-            self.ids, self.tf = None, np.zeros(size, dtype=np.float32)
-            self.tf[ids] = tf
-        else:
-            self.ids, self.tf = ids, tf
+            dense = np.zeros(size, dtype=np.float32)
+            dense[ids] = tf
+            return cls(None, dense, len(ids))
+        return cls(ids, tf, len(ids))
+
+    def with_scores(self, scores):
+        """This term with `scores` (one per value) in place of its frequencies."""
+        return Term(self.ids, scores, self.df, scored=True)
+
+    @property
+    def nbytes(self):
+        return self.values.nbytes + (0 if self.ids is None else self.ids.nbytes)
 
     def at(self, articles):
-        """(positions in `articles`, ascending numbers, of those holding the term; their frequencies),
+        """(positions in `articles`, ascending numbers, of those holding the term; their values),
         searched from the shorter side."""
         if self.ids is None:
-            tf = self.tf[articles]
-            held = np.flatnonzero(tf)
-            return held, tf[held]
+            values = self.values[articles]
+            held = np.flatnonzero(values)
+            return held, values[held]
         if len(self.ids) < len(articles):
             at = np.searchsorted(articles, self.ids)
             found = at < len(articles)
             found[found] = articles[at[found]] == self.ids[found]
-            return at[found], self.tf[found]
+            return at[found], self.values[found]
         at = np.searchsorted(self.ids, articles)
         found = at < len(self.ids)
         found[found] = self.ids[at[found]] == articles[found]
-        return np.flatnonzero(found), self.tf[at[found]]
+        return np.flatnonzero(found), self.values[at[found]]

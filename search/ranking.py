@@ -16,9 +16,9 @@ weighted, see `search.postings`) of
 and the sum is scaled by the share of the query (by idf) an article holds, so
 one that has every rare word beats one with many common ones.
 
-Only the articles that can be among those shown are scored (MaxScore over
-each term's bound, `Ranking._contenders`); how many match is counted from the
-masks, without scoring.
+How many match (and the facets) is counted from masks of article numbers,
+without scoring; a selective query's matches are scored one by one, not over
+arrays the size of the index.
 """
 
 import numpy as np
@@ -37,8 +37,10 @@ PAIR = 0.3
 READING = 0.5  # ... found as its most likely reading: with FOLDED, the weight of an accented syllable
 READING_PAIR = 0.6  # "đảng viên" standing together is what "dang vien" most likely meant
 COVERAGE = 0.5  # exponent of the share of the query an article holds
-# An article is left unscored only when its bound is below the floor by more than float32 rounding.
-BOUND_SLACK = 1e-4
+# Matches beyond this share (1 / WHOLE_ARRAYS) of the index are scored by sums over whole arrays rather
+# than looked up one by one (measured with benchmarks/bench_query.py: 1 or 10**6 cost 10-25% more CPU on
+# 35,000 articles).
+WHOLE_ARRAYS = 8
 # A query of this many words (`search.meaning`: a compound counts once) or more is a question or a
 # pasted sentence, not keywords: the article that answers it seldom repeats every word, while long
 # articles hold them all by chance. It matches the articles holding at least MIN_SHARE of it (by
@@ -181,51 +183,29 @@ class Ranking:
             yield "pairs", f"{a} {b}", READING_PAIR
 
     def scores_of(self, articles, terms=None):
-        """The scores of `articles` (article numbers), computed for them alone: the same sums in the same
+        """The scores of `articles` (ascending article numbers), computed for them alone: the same sums in the same
         order whichever articles are scored. `terms`: `_terms()`, when already listed."""
-        ascending = np.sort(articles)
-        sums = np.zeros(len(ascending), dtype=np.float32)
+        sums = np.zeros(len(articles), dtype=np.float32)
         for granularity, text, weight in terms or self._terms():
-            sums += weight * self.postings.scores_at(self.reader, granularity, text, ascending)
-        return (sums * self.coverage()[ascending] ** COVERAGE)[np.searchsorted(ascending, articles)]
+            sums += weight * self.postings.scores_at(self.reader, granularity, text, articles)
+        return sums * self.coverage()[articles] ** COVERAGE
 
     def best(self, matched, count):
         """The `count` best articles of `matched` (a boolean array) by score, then by number, and their
-        scores: the same as if every match were scored, having scored only those that can rank (`_contenders`)."""
-        articles = np.flatnonzero(matched)
+        scores. Few matches are scored one by one (`scores_of`); more than a share of the index, by sums
+        over whole arrays, as cheap per article and without searching: the same scores either way.
+        """
         terms = list(self._terms())
-        if len(articles) > count:
-            articles = self._contenders(articles, terms, count)
-        scores = self.scores_of(articles, terms)
+        articles = np.flatnonzero(matched)
+        if len(articles) * WHOLE_ARRAYS > self.postings.size:
+            sums = np.zeros(self.postings.size, dtype=np.float32)
+            for granularity, text, weight in terms:
+                self.postings.add_scores(sums, self.reader, granularity, text, weight)
+            scores = sums[articles] * self.coverage()[articles] ** COVERAGE
+        else:
+            scores = self.scores_of(articles, terms)
         order = np.lexsort((articles, -scores))[:count]
         return articles[order], scores[order]
-
-    def _contenders(self, articles, terms, count):
-        """The articles (of `articles`, ascending numbers) that can be among the `count` best: MaxScore.
-
-        Scored exactly, the articles holding the terms of highest bound (`Postings.bound`, the rare
-        ones) until there are `count` of them give a floor for the `count`-th best score. The terms of
-        lowest bound whose bounds sum below that floor cannot lift an article to it on their own (the
-        coverage factor is at most 1), so only articles holding one of the other terms can rank.
-        """
-        bounds = np.array([weight * self.postings.bound(self.reader, granularity, text)
-                           for granularity, text, weight in terms])
-        order = np.argsort(bounds, kind="stable")
-        seed = np.zeros(len(articles), dtype=bool)
-        for j in order[::-1]:
-            seed[self.postings.positions(terms[j][0], terms[j][1], articles)] = True
-            if seed.sum() >= count:
-                break
-        if seed.sum() < count or 2 * seed.sum() > len(articles):  # no floor, or finding it costs what it saves
-            return articles
-        floor = np.partition(self.scores_of(articles[seed], terms), -count)[-count]
-        rest = int(np.searchsorted(np.cumsum(bounds[order]) * (1 + BOUND_SLACK), floor, side="left"))
-        if not rest:
-            return articles
-        contending = np.zeros(len(articles), dtype=bool)
-        for j in order[rest:]:
-            contending[self.postings.positions(terms[j][0], terms[j][1], articles)] = True
-        return articles[contending]
 
 
 def _distinct(units):
