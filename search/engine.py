@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from index.store.directory import open_index
+from index.store.directory import RebuildNeeded, open_index
 from index.store.schema import GRANULARITIES, NO_VALUE
 from search import filters
 from search.facets import COLUMNS, FacetColumns, facets
@@ -221,6 +221,20 @@ class Engine:
             self._local.searcher = current = fresh
         return current
 
+    def current(self):
+        """This thread's searcher and the shared state of the commit it reads.
+
+        A commit an indexing run superseded while it was being opened may have lost its files to the run's
+        clean-up (a rebuild deletes the old segments): the newer commit is opened instead.
+        """
+        while True:
+            searcher = self.searcher()
+            try:
+                return searcher, self.commit(searcher)
+            except RebuildNeeded:
+                if searcher.up_to_date():
+                    raise
+
     def commit(self, searcher):
         """The shared state of the commit `searcher` reads (only the newest is kept)."""
         reader = searcher.reader()
@@ -231,7 +245,7 @@ class Engine:
 
     def warm(self):
         """Load the last commit and wait until its longest posting lists are read (benchmarks, servers)."""
-        self.commit(self.searcher()).warming.join()
+        self.current()[1].warming.join()
 
     def close(self):
         with self._lock:
@@ -253,8 +267,7 @@ class Engine:
         The same request on the same commit is answered from its recent results.
         """
         started = time.perf_counter()
-        searcher = self.searcher()
-        commit = self.commit(searcher)
+        searcher, commit = self.current()
         result = commit.results.get((request, with_facets))
         if result is None:
             result = self._search(request, with_facets, searcher, commit)
@@ -329,8 +342,7 @@ class Engine:
         parsed = parse(q)
         if parsed.empty:
             return Highlighter.of([])
-        searcher = self.searcher()
-        commit = self.commit(searcher)
+        searcher, commit = self.current()
         reader = searcher.reader()
         masks = Masks(commit.postings, reader)
         return Highlighter.of(Meaning(parsed, commit.vocabulary(reader), masks, exact).marks(loose))
