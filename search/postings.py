@@ -26,7 +26,7 @@ from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
 K1 = 1.2
 B = 0.75
 TITLE_WEIGHT = 2.5  # a title occurrence counts as this many in the text
-CACHE_BYTES = 32 * 2 ** 20  # common syllables are in most articles: one float32 per article, ~140 KB on 35k
+CACHE_BYTES = 128 * 2 ** 20  # common syllables are in most articles: one float32 per article, ~140 KB on 35k
 
 _NOTHING = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 
