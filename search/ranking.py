@@ -134,23 +134,27 @@ class Ranking:
             return True
         return (unit.text not in QUESTION_WORDS) if unit.accented else (unit.folded not in _FOLDED_QUESTION)
 
-    def coverage(self):
-        """The share of the query's distinct syllables and abbreviations (weighted by idf) each article holds."""
-        if self._coverage is None:
-            self._coverage = self._held()
-        return self._coverage
+    def coverage(self, articles=slice(None)):
+        """The share of the query's distinct syllables and abbreviations (weighted by idf) each article
+        holds (of `articles` only, when given and not already known for all: the same values)."""
+        if self._coverage is not None:
+            return self._coverage[articles]
+        found = self._held(articles)
+        if isinstance(articles, slice):
+            self._coverage = found
+        return found
 
-    def _held(self):
-        held = np.zeros(self.postings.size, dtype=np.float32)
+    def _held(self, articles):
+        held = np.zeros(self.postings.size, dtype=np.float32)[articles]
         total = 0.0
         for unit in _distinct(self.scored_units):
             if not self._scored(unit):
                 continue
             mask = self._unit_mask(unit)
             weight = inverse_frequency(self.postings.count, int(mask.sum()))
-            held += weight * mask
+            held += weight * mask[articles]
             total += weight
-        return held / total if total else np.ones(self.postings.size, dtype=np.float32)
+        return held / total if total else np.ones(len(held), dtype=np.float32)
 
     def _terms(self):
         """The query's scored terms, (granularity, text, weight), in the order their scores are summed.
@@ -188,7 +192,7 @@ class Ranking:
         sums = np.zeros(len(articles), dtype=np.float32)
         for granularity, text, weight in terms or self._terms():
             sums += weight * self.postings.scores_at(self.reader, granularity, text, articles)
-        return sums * self.coverage()[articles] ** COVERAGE
+        return sums * self.coverage(articles) ** COVERAGE
 
     def best(self, matched, count):
         """The `count` best articles of `matched` (a boolean array) by score, then by number, and their
@@ -201,9 +205,12 @@ class Ranking:
             sums = np.zeros(self.postings.size, dtype=np.float32)
             for granularity, text, weight in terms:
                 self.postings.add_scores(sums, self.reader, granularity, text, weight)
-            scores = sums[articles] * self.coverage()[articles] ** COVERAGE
+            scores = sums[articles] * self.coverage(articles) ** COVERAGE
         else:
             scores = self.scores_of(articles, terms)
+        if len(articles) > count:  # only those at or above the count-th score are sorted
+            keep = scores >= np.partition(scores, len(scores) - count)[len(scores) - count]
+            articles, scores = articles[keep], scores[keep]
         order = np.lexsort((articles, -scores))[:count]
         return articles[order], scores[order]
 

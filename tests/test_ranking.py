@@ -78,6 +78,9 @@ def test_the_best_articles_are_those_full_scoring_ranks_first(ranked_index):
                 ways.add(len(ids) * WHOLE_ARRAYS > commit.postings.size)
             some = np.sort(np.random.default_rng(0).permutation(ids)[:50])
             assert ranking.scores_of(some).tobytes() == full[some].tobytes(), q
+            again = engine_ranking(commit, reader, parse(q), vocabulary, masks)  # its coverage not yet known
+            assert again.scores_of(some).tobytes() == full[some].tobytes(), q
+            assert again.coverage(some).tobytes() == ranking.coverage()[some].tobytes(), q
     assert ways == {True, False}  # both ways of scoring met
 
 
