@@ -23,7 +23,7 @@ from search.matching import Masks
 from search.meaning import Meaning
 from search.postings import Postings, frequencies_by_field
 from search.query import parse
-from search.ranking import Ranking, by_date, top
+from search.ranking import Ranking, by_date
 from search.request import SearchRequest
 from search.snippets import Highlighter, highlight, snippet
 from search.vocabulary import Vocabulary
@@ -221,18 +221,12 @@ class Engine:
             self._local.searcher = current = fresh
         return current
 
-    def commit(self, searcher):
-        """The shared state of the commit `searcher` reads (only the newest is kept)."""
-        reader = searcher.reader()
-        with self._lock:
-            if self._commit is None or self._commit.generation != reader.generation():
-                self._commit = Commit(reader, self._index, self.recent_results)
-            return self._commit
-
     def current(self):
-        """(this thread's searcher, its commit's shared state), on the last commit. A commit that another
-        indexer replaced while it was being opened (its segments' files deleted meanwhile) gives way to
-        the newer one; only a commit that is still the last is refused."""
+        """This thread's searcher and the shared state of the commit it reads.
+
+        A commit an indexing run superseded while it was being opened may have lost its files to the run's
+        clean-up (a rebuild deletes the old segments): the newer commit is opened instead.
+        """
         while True:
             searcher = self.searcher()
             try:
@@ -240,6 +234,14 @@ class Engine:
             except RebuildNeeded:
                 if searcher.up_to_date():
                     raise
+
+    def commit(self, searcher):
+        """The shared state of the commit `searcher` reads (only the newest is kept)."""
+        reader = searcher.reader()
+        with self._lock:
+            if self._commit is None or self._commit.generation != reader.generation():
+                self._commit = Commit(reader, self._index, self.recent_results)
+            return self._commit
 
     def warm(self):
         """Load the last commit and wait until its longest posting lists are read (benchmarks, servers)."""
@@ -285,7 +287,7 @@ class Engine:
             if allowed is None or request.q.strip():
                 return result
             matched = allowed & commit.postings.live  # browsing by filters alone
-            scores = np.zeros(len(matched), dtype=np.float32)
+            ranking = None
             highlighter = Highlighter.of([])
         else:
             vocabulary = commit.vocabulary(reader)
@@ -304,17 +306,22 @@ class Engine:
             if not ranking.fallback:  # a reading of words no article holds together says nothing
                 self._readings(result, meaning, vocabulary, masks)
             result.suggestion = meaning.suggestion(vocabulary, masks, int(meaning.strict(masks).sum()))
-            scores = ranking.scores()
             highlighter = Highlighter.of(meaning.marks(loose=ranking.loosened or ranking.fallback))
         result.total = int(matched.sum())
         first = (request.page - 1) * request.limit
         if first < result.total:
             count = request.page * request.limit
-            if request.sort == "relevance":
-                ids = top(matched, scores, count)
-            else:
-                ids = by_date(matched, commit.dates.values, commit.dates.dated, count, request.sort == "newest")
-            result.hits = [self._hit(searcher, int(n), float(scores[n]), highlighter) for n in ids[first:]]
+            if request.sort == "relevance" and ranking is not None:
+                ids, scores = ranking.best(matched, count)
+            else:  # by date, or browsing by filters alone in index order
+                ids = (by_date(matched, commit.dates.values, commit.dates.dated, count, request.sort == "newest")
+                       if request.sort != "relevance" else np.flatnonzero(matched)[:count])
+                scores = np.zeros(len(ids), dtype=np.float32)
+                if ranking is not None:
+                    ascending = np.sort(ids)
+                    scores = ranking.scores_of(ascending)[np.searchsorted(ascending, ids)]
+            result.hits = [self._hit(searcher, int(n), float(score), highlighter)
+                           for n, score in zip(ids[first:], scores[first:])]
         if with_facets:
             result.facets = facets(commit.columns, matched, request)
         result.filters = {k: v for k, v in request.params() if k not in ("q", "page", "limit", "sort")}

@@ -1,13 +1,15 @@
-"""Posting lists as arrays: BM25 for every article of the index at once.
+"""Posting lists as arrays: masks of the articles holding a term, unscored; BM25F for those ranked.
 
 Whoosh scores one document at a time through a tree of Python matchers; on
 35,000 articles a question (every syllable a clause, at several granularities)
 took seconds. Here each term's postings are read once per commit into numpy
-arrays (article numbers and BM25 scores) kept in a bounded cache shared by the
-threads, and a query becomes sums and masks over arrays the size of the index.
+arrays (article numbers and BM25F frequencies, title and text merged) kept in a
+bounded cache shared by the threads. Matching, totals and facets are masks
+made from the article numbers alone; a term's BM25F scores are computed when a
+query first ranks by it, and looked up for the articles ranked
+(`search.ranking`).
 
-The store reads a term's postings for the whole index (`index.store.reading`);
-here they become BM25F scores.
+The store reads a term's postings for the whole index (`index.store.reading`).
 """
 
 import heapq
@@ -24,7 +26,9 @@ from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
 K1 = 1.2
 B = 0.75
 TITLE_WEIGHT = 2.5  # a title occurrence counts as this many in the text
-CACHE_BYTES = 32 * 2 ** 20  # memory, not quality (no test of it at 0); a common syllable ~280 KB on 35k articles
+# Memory, not quality (no test of it at 0): a common syllable's scores are one float32 per article, ~140 KB on
+# 35k articles. Kept at 32 MB: the server's two processes measured 395 MB PSS of their 400 MB goal with it.
+CACHE_BYTES = 32 * 2 ** 20
 
 _NOTHING = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 
@@ -85,8 +89,9 @@ class Postings:
         keep = self.live[ids]
         return (ids, tf) if keep.all() else (ids[keep], tf[keep])
 
-    def _read(self, reader, granularity, text):
-        """BM25F: title and text frequencies summed (the title's weighted) before saturation.
+    def _merged(self, granularity, text):
+        """BM25F's frequencies of `text`: title and text summed (the title's weighted) before saturation,
+        as (live article numbers, frequencies).
 
         Summed per field instead, a common word in a short title outscored a
         rare one in the text, and titled articles buried untitled ones.
@@ -102,34 +107,31 @@ class Postings:
         if not found.all():  # articles with the term in their title only
             ids = np.insert(text_ids, at[~found], title_ids[~found])
             tf = np.insert(tf, at[~found], TITLE_WEIGHT * title_tf[~found])
-        if not len(ids):
-            return _NOTHING
-        lengths, mean = self.lengths(reader, granularity)
-        idf = inverse_frequency(self.count, len(ids))
-        scores = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[ids] / mean))
-        return ids, scores.astype(np.float32)
+        return ids, tf
 
-    def _scores(self, reader, granularity, text):
-        """The cached BM25F scores of `text`: (article numbers, scores), or for a term in more than half
-        the articles, one score per article (0 where absent), smaller and added without indexing."""
+    def _term(self, granularity, text, reader=None):
+        """The cached `Term` of `text` at `granularity`; scored (BM25F in place of the frequencies) when a
+        `reader` is given, once for as long as it stays cached."""
         key = (granularity, text)
         with self._lock:
             found = self._cache.get(key)
             if found is not None:
                 self._cache.move_to_end(key)
-                return found
-        ids, scores = self._read(reader, granularity, text)
-        if 2 * len(ids) > self.size:
-            found = np.zeros(self.size, dtype=np.float32)
-            found[ids] = scores
-        else:
-            found = ids, scores
+        if found is None:
+            found = Term.read(*self._merged(granularity, text), self.size)
+        elif reader is None or found.scored:
+            return found
+        if reader is not None:
+            articles = slice(None) if found.ids is None else found.ids
+            found = found.with_scores(self._bm25(reader, granularity, found.df, found.values, articles))
         with self._lock:
-            if key not in self._cache:
+            old = self._cache.get(key)
+            if old is None or (found.scored and not old.scored):
+                self._bytes += found.nbytes - (old.nbytes if old is not None else 0)
                 self._cache[key] = found
-                self._bytes += _nbytes(found)
+                self._cache.move_to_end(key)
                 while self._bytes > CACHE_BYTES and len(self._cache) > 1:
-                    self._bytes -= _nbytes(self._cache.popitem(last=False)[1])
+                    self._bytes -= self._cache.popitem(last=False)[1].nbytes
         return found
 
     def warm(self, reader, counts, frequencies, stop):
@@ -141,25 +143,79 @@ class Postings:
             for term in heapq.nlargest(count, found, key=found.get):
                 if self._bytes > CACHE_BYTES * 0.8 or stop.is_set():
                     return
-                self._scores(reader, granularity, term)
+                self._term(granularity, term, reader)
 
     def mask(self, reader, granularity, text):
-        """The articles holding `text` at `granularity`, in title or text, as a boolean array."""
-        found = self._scores(reader, granularity, text)
-        if not isinstance(found, tuple):
-            return found > 0
+        """The articles holding `text` at `granularity`, in title or text, as a boolean array: from the
+        article numbers alone, nothing scored (totals, facets and matching need no more)."""
+        term = self._term(granularity, text)
+        if term.ids is None:
+            return term.values > 0
         mask = np.zeros(self.size, dtype=bool)
-        mask[found[0]] = True
+        mask[term.ids] = True
         return mask
+
+    def _bm25(self, reader, granularity, df, tf, articles):
+        lengths, mean = self.lengths(reader, granularity)
+        idf = inverse_frequency(self.count, df)
+        return (idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[articles] / mean))).astype(np.float32)
+
+    def scores_at(self, reader, granularity, text, articles):
+        """The BM25F score of `text` in each of `articles` (ascending numbers; 0 where absent)."""
+        at, scores = self._term(granularity, text, reader).at(articles)
+        found = np.zeros(len(articles), dtype=np.float32)
+        found[at] = scores
+        return found
 
     def add_scores(self, scores, reader, granularity, text, weight):
         """Add `weight` x the BM25F score of `text` to `scores` (an array over the articles)."""
-        found = self._scores(reader, granularity, text)
-        if not isinstance(found, tuple):
-            scores += weight * found
-        elif len(found[0]):
-            scores[found[0]] += weight * found[1]
+        term = self._term(granularity, text, reader)
+        if term.ids is None:
+            scores += weight * term.values
+        elif len(term.ids):
+            scores[term.ids] += weight * term.values
 
 
-def _nbytes(scores):
-    return scores[0].nbytes + scores[1].nbytes if isinstance(scores, tuple) else scores.nbytes
+class Term:
+    """A term's live postings at one granularity, title and text merged: article numbers ascending and
+    BM25F frequencies, or once `scored` their BM25F scores; for a term in more than half the articles, a
+    value per article (0 where absent; `ids` None), smaller, and read without searching."""
+
+    __slots__ = ("ids", "values", "df", "scored")
+
+    def __init__(self, ids, values, df, scored=False):
+        self.ids, self.values, self.df, self.scored = ids, values, df, scored
+
+    @classmethod
+    def read(cls, ids, tf, size):
+        """The term of these postings, in an index of `size` articles."""
+        if 2 * len(ids) > size:
+            dense = np.zeros(size, dtype=np.float32)
+            dense[ids] = tf
+            return cls(None, dense, len(ids))
+        return cls(ids, tf, len(ids))
+
+    def with_scores(self, scores):
+        """This term with `scores` (one per value) in place of its frequencies."""
+        return Term(self.ids, scores, self.df, scored=True)
+
+    @property
+    def nbytes(self):
+        return self.values.nbytes + (0 if self.ids is None else self.ids.nbytes)
+
+    def at(self, articles):
+        """(positions in `articles`, ascending numbers, of those holding the term; their values),
+        searched from the shorter side."""
+        if self.ids is None:
+            values = self.values[articles]
+            held = np.flatnonzero(values)
+            return held, values[held]
+        if len(self.ids) < len(articles):
+            at = np.searchsorted(articles, self.ids)
+            found = at < len(articles)
+            found[found] = articles[at[found]] == self.ids[found]
+            return at[found], self.values[found]
+        at = np.searchsorted(self.ids, articles)
+        found = at < len(self.ids)
+        found[found] = self.ids[at[found]] == articles[found]
+        return np.flatnonzero(found), self.values[at[found]]

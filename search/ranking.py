@@ -15,6 +15,10 @@ weighted, see `search.postings`) of
   as written, not as any of its accented readings (which only match it);
 and the sum is scaled by the share of the query (by idf) an article holds, so
 one that has every rare word beats one with many common ones.
+
+How many match (and the facets) is counted from masks of article numbers,
+without scoring; a selective query's matches are scored one by one, not over
+arrays the size of the index.
 """
 
 import numpy as np
@@ -33,6 +37,10 @@ PAIR = 0.3
 READING = 0.5  # ... found as its most likely reading: with FOLDED, the weight of an accented syllable
 READING_PAIR = 0.6  # "đảng viên" standing together is what "dang vien" most likely meant
 COVERAGE = 0.5  # exponent of the share of the query an article holds
+# Matches beyond this share (1 / WHOLE_ARRAYS) of the index are scored by sums over whole arrays rather
+# than looked up one by one (measured with benchmarks/bench_query.py: 1 or 10**6 cost 10-25% more CPU on
+# 35,000 articles).
+WHOLE_ARRAYS = 8
 # A query of this many words (`search.meaning`: a compound counts once) or more is a question or a
 # pasted sentence, not keywords: the article that answers it seldom repeats every word, while long
 # articles hold them all by chance. It matches the articles holding at least MIN_SHARE of it (by
@@ -121,39 +129,39 @@ class Ranking:
 
     # scoring
 
-    def _add(self, scores, granularity, text, weight):
-        self.postings.add_scores(scores, self.reader, granularity, text, weight)
-
     def _scored(self, unit):
         if len(self.meaning.words) < 3 or isinstance(unit, list):
             return True
         return (unit.text not in QUESTION_WORDS) if unit.accented else (unit.folded not in _FOLDED_QUESTION)
 
-    def coverage(self):
-        """The share of the query's distinct syllables and abbreviations (weighted by idf) each article holds."""
-        if self._coverage is None:
-            self._coverage = self._held()
-        return self._coverage
+    def coverage(self, articles=slice(None)):
+        """The share of the query's distinct syllables and abbreviations (weighted by idf) each article
+        holds (of `articles` only, when given and not already known for all: the same values)."""
+        if self._coverage is not None:
+            return self._coverage[articles]
+        found = self._held(articles)
+        if isinstance(articles, slice):
+            self._coverage = found
+        return found
 
-    def _held(self):
-        held = np.zeros(self.postings.size, dtype=np.float32)
+    def _held(self, articles):
+        held = np.zeros(self.postings.size, dtype=np.float32)[articles]
         total = 0.0
         for unit in _distinct(self.scored_units):
             if not self._scored(unit):
                 continue
             mask = self._unit_mask(unit)
             weight = inverse_frequency(self.postings.count, int(mask.sum()))
-            held += weight * mask
+            held += weight * mask[articles]
             total += weight
-        return held / total if total else np.ones(self.postings.size, dtype=np.float32)
+        return held / total if total else np.ones(len(held), dtype=np.float32)
 
-    def scores(self):
-        """Every article's score (an array; only the matching ones mean anything).
+    def _terms(self):
+        """The query's scored terms, (granularity, text, weight), in the order their scores are summed.
 
         Each distinct term counts once: a question that repeats a word ("trận đấu ... trận đấu") asks
         for it no more, and counted twice it ranked the sentences that repeat it above the answer.
         """
-        scores = np.zeros(self.postings.size, dtype=np.float32)
         for unit in _distinct(self.scored_units):
             if not self._scored(unit):
                 continue
@@ -161,23 +169,56 @@ class Ranking:
             share = 1.0 if isinstance(unit, list) else 1.0 / self._compound_size.get(unit.text, 1)
             for form in forms:
                 for granularity, text in form_terms(form):
-                    self._add(scores, granularity, text, share * (FOLDED if granularity == "folded" else 1.0))
+                    yield granularity, text, share * (FOLDED if granularity == "folded" else 1.0)
             if not isinstance(unit, list) and not unit.accented:
-                self._add(scores, "syllables", unit.text, FOLDED_LITERAL)
+                yield "syllables", unit.text, FOLDED_LITERAL
         for phrase in self.meaning.phrases:
             for granularity, text in form_terms(phrase):
-                self._add(scores, granularity, text, 1.0)
+                yield granularity, text, 1.0
         for word in dict.fromkeys(self.words):
-            self._add(scores, "words", word, WORD)
+            yield "words", word, WORD
         free = self.scored_words
         pairs = [pair for pair in zip(free, free[1:]) if pair[1].joined and _telling(pair)]
         for term in dict.fromkeys(pair_term(*pair) for pair in pairs):
-            self._add(scores, *term, PAIR)
+            yield *term, PAIR
         for syllable in dict.fromkeys(self.reading):
-            self._add(scores, "syllables", syllable, READING)
+            yield "syllables", syllable, READING
         for a, b in dict.fromkeys(zip(self.reading, self.reading[1:])):
-            self._add(scores, "pairs", f"{a} {b}", READING_PAIR)
-        return scores * self.coverage() ** COVERAGE
+            yield "pairs", f"{a} {b}", READING_PAIR
+
+    def scores_of(self, articles, terms=None):
+        """The scores of `articles` (ascending article numbers), computed for them alone: the same sums in the same
+        order whichever articles are scored. `terms`: `_terms()`, when already listed."""
+        sums = np.zeros(len(articles), dtype=np.float32)
+        for granularity, text, weight in terms or self._terms():
+            sums += weight * self.postings.scores_at(self.reader, granularity, text, articles)
+        return sums * self.coverage(articles) ** COVERAGE
+
+    def best(self, matched, count):
+        """The `count` best articles of `matched` (a boolean array) by score, then by number, and their
+        scores. Few matches are scored one by one (`scores_of`); more than a share of the index, by sums
+        over whole arrays, as cheap per article and without searching: the same scores either way.
+        """
+        terms = list(self._terms())
+        articles = np.flatnonzero(matched)
+        if len(articles) * WHOLE_ARRAYS > self.postings.size:
+            sums = np.zeros(self.postings.size, dtype=np.float32)
+            for granularity, text, weight in terms:
+                self.postings.add_scores(sums, self.reader, granularity, text, weight)
+            scores = sums[articles] * self.coverage(articles) ** COVERAGE
+        else:
+            scores = self.scores_of(articles, terms)
+        return top(articles, scores, count)
+
+
+def top(articles, scores, count):
+    """The `count` best of `articles` (ascending numbers) by their `scores`, then by number, and their
+    scores, best first; only those at or above the count-th score are sorted."""
+    if len(articles) > count:
+        keep = scores >= np.partition(scores, len(scores) - count)[len(scores) - count]
+        articles, scores = articles[keep], scores[keep]
+    order = np.lexsort((articles, -scores))[:count]
+    return articles[order], scores[order]
 
 
 def _distinct(units):
@@ -189,17 +230,6 @@ def _distinct(units):
         elif unit not in seen:
             seen.add(unit)
             yield unit
-
-
-def top(mask, scores, count):
-    """The `count` best article numbers among `mask`, by score, then by article number."""
-    ids = np.flatnonzero(mask)
-    if len(ids) > count:
-        chosen = scores[ids]
-        threshold = np.partition(chosen, len(ids) - count)[len(ids) - count]
-        ids = ids[chosen >= threshold]
-    order = np.lexsort((ids, -scores[ids]))
-    return ids[order][:count]
 
 
 def by_date(mask, dates, dated, count, newest):

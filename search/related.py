@@ -93,7 +93,8 @@ def related(engine, article_id, limit=MAX_RELATED):
         days = np.abs(dates.values - dates.values[docnum]) / _DAY
         scores *= 1 + DATE * dates.dated * NEARBY_DAYS / (NEARBY_DAYS + days)
     found, seen = [], set()
-    for n in top(scores > 0, scores, CANDIDATES):
+    candidates = np.flatnonzero(scores > 0)
+    for n in top(candidates, scores[candidates], CANDIDATES)[0]:
         other = searcher.stored_fields(int(n))
         story = _same_story(other)
         if story in seen:

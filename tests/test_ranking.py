@@ -1,0 +1,102 @@
+"""The best articles, scored one by one or over whole arrays, are the ones every article scored ranks first,
+with the same scores to the bit."""
+
+import random
+
+import numpy as np
+import pytest
+
+from index.analysis.normalize import fold
+from index.writer import index_articles
+from search.engine import Engine
+from search.matching import Masks
+from search.meaning import Meaning
+from search.query import parse
+from search.ranking import WHOLE_ARRAYS
+from search.request import SearchRequest
+from tests.conftest import write_jsonl
+
+# Common and rare words, drawn unevenly: some are in most articles, some in a handful.
+WORDS = ("nông dân, lúa gạo, thu hoạch, đảng viên, thành phố, Hà Nội, Thủ Đức, giá vàng, bóng đá, đội tuyển, "
+         "ngân hàng, lãi suất, học sinh, giáo viên, bệnh viện, bác sĩ, mưa lớn, lũ quét, xuất khẩu, cà phê, "
+         "hạt điều, điện thoại, xe máy, tai nạn, giao thông, cảnh sát, Quốc hội, đại biểu, du lịch, biển đảo, "
+         "chứng khoán, cổ phiếu, nhà đầu tư, doanh nghiệp, thuế, tiền lương, công nhân, nhà máy, môi trường, rác thải"
+         ).split(", ")
+SYLLABLES = "và của các có được trong cho với một những năm người ngày đã sẽ không".split()
+
+
+def _text(rng, n):
+    parts = []
+    for _ in range(n):
+        if rng.random() < 0.4:
+            parts.append(rng.choice(SYLLABLES))
+        else:
+            parts.append(WORDS[min(int(rng.paretovariate(0.8)) - 1, len(WORDS) - 1)])
+    return " ".join(parts) + "."
+
+
+@pytest.fixture(scope="module")
+def ranked_index(tmp_path_factory):
+    rng = random.Random(18)
+    path = tmp_path_factory.mktemp("ranking")
+    records = [{"id": f"a{i}", "title": _text(rng, rng.randint(2, 6)),
+                "body": " ".join(_text(rng, rng.randint(3, 12)) for _ in range(rng.randint(1, 8)))}
+               for i in range(400)]
+    index_articles([write_jsonl(path / "articles.jsonl", records)], path / "ix", workers=1)
+    return path / "ix"
+
+
+def _queries(rng, n):
+    for _ in range(n):
+        words = rng.sample(WORDS, rng.randint(1, 4))
+        if rng.random() < 0.3:
+            words.append(rng.choice(SYLLABLES))
+        q = " ".join(words)
+        yield fold(q) if rng.random() < 0.3 else q
+
+
+def test_the_best_articles_are_those_full_scoring_ranks_first(ranked_index):
+    """On random queries: every article scored one by one, matches sorted by score then number, against `best`."""
+    ways = set()
+    with Engine(ranked_index) as engine:
+        searcher = engine.searcher()
+        commit = engine.commit(searcher)
+        reader = searcher.reader()
+        vocabulary = commit.vocabulary(reader)
+        for q in _queries(random.Random(2017), 80):
+            masks = Masks(commit.postings, reader)
+            ranking = engine_ranking(commit, reader, parse(q), vocabulary, masks)
+            matched = ranking.matches()
+            everything = np.arange(commit.postings.size)
+            full = ranking.scores_of(everything)
+            ids = np.flatnonzero(matched)
+            ranked = ids[np.lexsort((ids, -full[ids]))]
+            for count in (1, 10, 30):
+                best, scores = ranking.best(matched, count)
+                assert best.tolist() == ranked[:count].tolist(), (q, count)
+                assert scores.tobytes() == full[best].tobytes(), (q, count)
+                ways.add(len(ids) * WHOLE_ARRAYS > commit.postings.size)
+            some = np.sort(np.random.default_rng(0).permutation(ids)[:50])
+            assert ranking.scores_of(some).tobytes() == full[some].tobytes(), q
+            again = engine_ranking(commit, reader, parse(q), vocabulary, masks)  # its coverage not yet known
+            assert again.scores_of(some).tobytes() == full[some].tobytes(), q
+            assert again.coverage(some).tobytes() == ranking.coverage()[some].tobytes(), q
+    assert ways == {True, False}  # both ways of scoring met
+
+
+def engine_ranking(commit, reader, parsed, vocabulary, masks):
+    from search.ranking import Ranking
+
+    return Ranking(commit.postings, reader, Meaning(parsed, vocabulary, masks), masks)
+
+
+def test_a_search_shows_the_scores_and_order_of_full_scoring(ranked_index):
+    """Through `Engine.search`, relevance and date order: hits carry the scores full scoring gives them."""
+    with Engine(ranked_index, recent_results=0) as engine:
+        for sort in ("relevance", "newest"):
+            result = engine.search(SearchRequest.from_params({"q": "nông dân lúa gạo", "sort": sort, "limit": "20"}))
+            assert result.total > 20
+            scores = [hit.score for hit in result.hits]
+            if sort == "relevance":
+                assert scores == sorted(scores, reverse=True)
+            assert all(score > 0 for score in scores)
