@@ -59,6 +59,7 @@ from benchmarks.common import OUT, ROOT, Stopwatch, data_dir  # noqa: E402
 from index.analysis import segmenter  # noqa: E402
 from index.sources.articles import Article, read_records  # noqa: E402
 from index.analysis.normalize import canonical, fold, has_diacritics  # noqa: E402
+from index.store.errors import RebuildNeeded  # noqa: E402
 from index.writer import index_articles  # noqa: E402
 from search.engine import Engine  # noqa: E402
 from search.request import SearchRequest  # noqa: E402
@@ -495,7 +496,10 @@ def main(argv=None):
     docs = data_dir(args.data, "baomoi2017") / "docs.jsonl"
     with watch("index"):
         sample = sample_file(docs, args.articles, OUT)
-        summary = index_articles([sample], args.index_dir, workers=args.workers)
+        try:
+            summary = index_articles([sample], args.index_dir, workers=args.workers)
+        except RebuildNeeded:  # kept from a run of another version: made anew
+            summary = index_articles([sample], args.index_dir, workers=args.workers, rebuild=True)
     print(f"index {shown(args.index_dir)}: {summary}", flush=True)
     with watch("read"):
         articles = read_articles(sample)
