@@ -111,6 +111,8 @@ ORDERS = [
 ]
 
 
+# K1 at 0 makes BM25 0/0 where a term is absent: numpy says so, the test only looks at the order
+@pytest.mark.filterwarnings("ignore:invalid value encountered in divide:RuntimeWarning")
 @pytest.mark.parametrize("index, q, params, order, number, order_without", ORDERS)
 def test_the_order_of_the_hits_depends_on_the_number(request, monkeypatch, index, q, params, order, number,
                                                      order_without):
