@@ -291,7 +291,7 @@ class Engine:
             highlighter = Highlighter.of([])
         else:
             vocabulary = commit.vocabulary(reader)
-            masks = Masks(commit.postings, reader)
+            masks = Masks(commit.postings)
             meaning = Meaning(parsed, vocabulary, masks, exact=request.exact)
             if meaning.empty:  # only exclusions
                 result.notices.append(NOTHING_TO_FIND)
@@ -344,7 +344,7 @@ class Engine:
             return Highlighter.of([])
         searcher, commit = self.current()
         reader = searcher.reader()
-        masks = Masks(commit.postings, reader)
+        masks = Masks(commit.postings)
         return Highlighter.of(Meaning(parsed, commit.vocabulary(reader), masks, exact).marks(loose))
 
     def _hit(self, searcher, docnum, score, highlighter):

@@ -42,14 +42,14 @@ class Masks:
     """The articles holding each term of one query, as boolean arrays made once: the reading of the
     query, its match and its coverage all ask (never changed in place)."""
 
-    def __init__(self, postings, reader):
-        self.postings, self.reader = postings, reader
+    def __init__(self, postings):
+        self.postings = postings
         self._masks = {}
 
     def term(self, granularity, text):
         key = (granularity, text)
         if key not in self._masks:
-            self._masks[key] = self.postings.mask(self.reader, granularity, text)
+            self._masks[key] = self.postings.mask(granularity, text)
         return self._masks[key]
 
     def form(self, form):

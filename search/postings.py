@@ -145,7 +145,11 @@ class Postings:
                     return
                 self._term(granularity, term, reader)
 
-    def mask(self, reader, granularity, text):
+    def frequency(self, granularity, text):
+        """How many live articles hold `text` at `granularity`, in title or text (nothing scored)."""
+        return self._term(granularity, text).df
+
+    def mask(self, granularity, text):
         """The articles holding `text` at `granularity`, in title or text, as a boolean array: from the
         article numbers alone, nothing scored (totals, facets and matching need no more)."""
         term = self._term(granularity, text)

@@ -43,7 +43,7 @@ class Related:
         return dict(vars(self))
 
 
-def distinctive(postings, reader, fields, count=TERMS):
+def distinctive(postings, fields, count=TERMS):
     """[(word, weight)]: the article's `count` words with the highest tf-idf (a compound, rarer than its
     syllables, weighs more by its idf alone)."""
     title = fields.get("title") or ""
@@ -55,7 +55,7 @@ def distinctive(postings, reader, fields, count=TERMS):
     for word, tf in frequency.items():
         if not any(c.isalpha() for c in word):
             continue
-        df = int(postings.mask(reader, "words", word).sum())
+        df = postings.frequency("words", word)
         if df < 2:
             continue  # no other article has it (common words weigh little by their idf)
         weight = math.sqrt(tf) * inverse_frequency(postings.count, df)
@@ -81,7 +81,7 @@ def related(engine, article_id, limit=MAX_RELATED):
     postings = commit.postings
     fields = searcher.stored_fields(docnum)
     scores = np.zeros(postings.size, dtype=np.float32)
-    for word, weight in distinctive(postings, reader, fields):
+    for word, weight in distinctive(postings, fields):
         postings.add_scores(scores, reader, "words", word, weight)
     scores *= postings.live
     scores[docnum] = 0

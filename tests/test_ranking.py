@@ -64,7 +64,7 @@ def test_the_best_articles_are_those_full_scoring_ranks_first(ranked_index):
         reader = searcher.reader()
         vocabulary = commit.vocabulary(reader)
         for q in _queries(random.Random(2017), 80):
-            masks = Masks(commit.postings, reader)
+            masks = Masks(commit.postings)
             ranking = engine_ranking(commit, reader, parse(q), vocabulary, masks)
             matched = ranking.matches()
             everything = np.arange(commit.postings.size)
