@@ -290,22 +290,20 @@ class Engine:
             ranking = None
             highlighter = Highlighter.of([])
         else:
-            vocabulary = commit.vocabulary(reader)
-            masks = Masks(commit.postings)
-            meaning = Meaning(parsed, vocabulary, masks, exact=request.exact)
+            meaning = Meaning(parsed, commit.vocabulary(reader), Masks(commit.postings), exact=request.exact)
             if meaning.empty:  # only exclusions
                 result.notices.append(NOTHING_TO_FIND)
                 return result
-            ranking = Ranking(commit.postings, reader, meaning, masks)
+            ranking = Ranking(commit.postings, reader, meaning)
             matched = ranking.matches(allowed)
             if ranking.loosened:
                 result.notices.append(LOOSENED)
             if ranking.fallback:
                 result.fallback = True
                 result.notices.append(FALLBACK)
-            if not ranking.fallback:  # a reading of words no article holds together says nothing
-                self._readings(result, meaning, vocabulary, masks)
-            result.suggestion = meaning.suggestion(vocabulary, masks, int(meaning.strict(masks).sum()))
+            else:  # a reading of words no article holds together says nothing
+                self._readings(result, meaning)
+            result.suggestion = meaning.suggestion()
             highlighter = Highlighter.of(meaning.marks(loose=ranking.loosened or ranking.fallback))
         result.total = int(matched.sum())
         first = (request.page - 1) * request.limit
@@ -328,11 +326,12 @@ class Engine:
         return result
 
     @staticmethod
-    def _readings(result, meaning, vocabulary, masks):
+    def _readings(result, meaning):
         """The reading used and the search that matches every reading instead (or, from that one, the
         reading again), as web search offers them: «Kết quả cho đảng viên · Tìm chính xác: dang vien»."""
         result.exact = meaning.exact
-        result.reading = meaning.read_as if not meaning.exact else Meaning(meaning.parsed, vocabulary, masks).read_as
+        result.reading = (meaning.read_as if not meaning.exact
+                          else Meaning(meaning.parsed, meaning.vocabulary, meaning.masks).read_as)
         if result.reading:
             result.alternative = {"exact": not meaning.exact}
 

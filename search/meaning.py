@@ -75,10 +75,11 @@ class Meaning:
         self.folded = bool(every) and not any(s.accented for s in every)
         self.units = expand(self.words)
         self.pyvi_words = terms(_WORDS, self.free_text) if self.free_text and not self.folded else []
-        self._vocabulary = vocabulary
-        runs = self._runs(vocabulary, masks)
+        self.vocabulary, self.masks = vocabulary, masks
+        self._strict = None
+        runs = self._runs()
         self.question = sum(1 if isinstance(run[0], list) else len(run) for run in runs if run) >= LONG_QUERY
-        self.parts = self._parts(runs, vocabulary, masks)
+        self.parts = self._parts(runs)
 
     @property
     def empty(self):
@@ -86,7 +87,7 @@ class Meaning:
 
     # reading
 
-    def _runs(self, vocabulary, masks):
+    def _runs(self):
         """The query's words: runs of syllable groups (`_groups`) between abbreviations (lists of forms)."""
         runs = []
         sizes = _pyvi_sizes(self.pyvi_words, self.words)
@@ -96,7 +97,7 @@ class Meaning:
             if isinstance(unit, Syllable):
                 run.append(unit)
                 continue
-            runs.append(_groups(run, sizes[at:at + len(run)], vocabulary, masks))
+            runs.append(_groups(run, sizes[at:at + len(run)], self.vocabulary, self.masks))
             at += len(run)
             run = []
             if unit is not None:
@@ -104,27 +105,28 @@ class Meaning:
                 at += _typed_length(unit, self.words, at)
         return runs
 
-    def _parts(self, runs, vocabulary, masks):
+    def _parts(self, runs):
         parts = []
         for run in runs:
             if run and isinstance(run[0], list):  # an abbreviation
                 parts.append(Part(tuple(run[0]), tuple(tuple(form) for form in run), abbreviation=True))
                 continue
-            groups = run if self.question else _collocations(run, vocabulary, masks)
+            groups = run if self.question else _collocations(run, self.vocabulary, self.masks)
             for i, group in enumerate(groups):
                 left = parts[-1].forms[0][-1] if i and group[0].joined else None
-                right = (_likeliest(groups[i + 1], vocabulary)[0]
+                right = (_likeliest(groups[i + 1], self.vocabulary)[0]
                          if i + 1 < len(groups) and groups[i + 1][0].joined else None)
-                parts.append(Part(group, self._forms(group, vocabulary, masks, (left, right))))
+                parts.append(Part(group, self._forms(group, (left, right))))
         return parts
 
-    def _forms(self, typed, vocabulary, masks, neighbours=(None, None)):
+    def _forms(self, typed, neighbours=(None, None)):
         """The forms a group of typed syllables matches as: as typed, its likeliest readings, or as written.
 
         A syllable alone is read by how often each reading stands beside its `neighbours` (the syllables
         read before and after it: "hoc sinh gioi" -> "giỏi", not the commoner "giới"), or where none
         does, by how many articles hold it.
         """
+        vocabulary, masks = self.vocabulary, self.masks
         if self.exact or all(s.accented for s in typed):
             return (typed,)
         if self.question:
@@ -159,7 +161,7 @@ class Meaning:
         and read: what ranks first among the readings that match (or every one, `exact`)."""
         if self.folded:
             return [s.text for part in self.parts for s in (
-                part.forms[0] if part.read else _likeliest(part.typed, self._vocabulary))]
+                part.forms[0] if part.read else _likeliest(part.typed, self.vocabulary))]
         if self.question or not any(part.read for part in self.parts):
             return []
         return [s.text for part in self.parts for s in (part.forms[0] if part.read else part.typed)]
@@ -173,16 +175,19 @@ class Meaning:
 
     # matching and marking
 
-    def strict(self, masks):
-        """The articles holding every part (one of its forms) and every phrase, before exclusions."""
-        mask = masks.postings.live
-        for phrase in self.phrases:
-            mask = mask & masks.form(phrase)
-        for part in self.parts:
-            mask = mask & masks.any_form(part.forms)
-            if not mask.any():
-                break
-        return mask
+    def strict(self):
+        """The articles holding every part (one of its forms) and every phrase, before exclusions; made
+        once (the match and the suggestion both ask)."""
+        if self._strict is None:
+            mask = self.masks.postings.live
+            for phrase in self.phrases:
+                mask = mask & self.masks.form(phrase)
+            for part in self.parts:
+                mask = mask & self.masks.any_form(part.forms)
+                if not mask.any():
+                    break
+            self._strict = mask
+        return self._strict
 
     def marks(self, loose=False):
         """The sequences of syllables a snippet marks: each part's forms (a compound where it stands
@@ -202,15 +207,15 @@ class Meaning:
             sequences = [form for part in self.parts for form in part.forms]
         return sequences + [tuple(p) for p in self.phrases]
 
-    def suggestion(self, vocabulary, masks, matched):
+    def suggestion(self):
         """"Có phải bạn muốn tìm": the query respelled with the archive's words, when that finds far more
-        than the `matched` articles the typed words did (a typo, a wrong or missing mark), else None.
+        articles than the typed words do (a typo, a wrong or missing mark), else None.
 
         Unknown syllables are mended on their folded letters, and the query read again as if typed
         without marks, so a wrong mark is put right by the words around it ("Thủ Đúc" -> "thủ đức").
         Syllables typed with a known mark stay unless a whole known word covers them.
         """
-        words = self.words
+        words, vocabulary = self.words, self.vocabulary
         if not words or len(words) > SUGGEST_UP_TO:
             return None
         unknown = not all(vocabulary.knows(s) for s in words)
@@ -226,8 +231,8 @@ class Meaning:
         if respelled == [s.text for s in words]:
             return None
         text = " ".join(respelled)
-        found = int(Meaning(parse(text), vocabulary, masks).strict(masks).sum())
-        return text if found and found >= FAR_MORE * matched else None
+        found = int(Meaning(parse(text), vocabulary, self.masks).strict().sum())
+        return text if found and found >= FAR_MORE * int(self.strict().sum()) else None
 
 
 def _likeliest(typed, vocabulary):

@@ -68,10 +68,10 @@ def _telling(pair):
 
 class Ranking:
     """One query (its `search.meaning.Meaning`) against one commit: which articles match, and every
-    article's score. `masks` is the query's `search.matching.Masks`."""
+    article's score."""
 
-    def __init__(self, postings, reader, meaning, masks):
-        self.postings, self.reader, self.meaning, self.masks = postings, reader, meaning, masks
+    def __init__(self, postings, reader, meaning):
+        self.postings, self.reader, self.meaning, self.masks = postings, reader, meaning, meaning.masks
         self.units = meaning.units
         # In a query typed with marks, a syllable without any is a name, a foreign word or meant bare
         # ("Tesla", "Broncos"): scored as written at full weight, not as any accented reading at a
@@ -110,7 +110,7 @@ class Ranking:
         if self.meaning.question:
             matched = mask & (self.coverage() >= MIN_SHARE)
         else:
-            matched = mask & self.meaning.strict(self.masks)
+            matched = mask & self.meaning.strict()
             if not matched.any():
                 loose = mask
                 for unit in self.units:

@@ -87,7 +87,7 @@ def test_the_best_articles_are_those_full_scoring_ranks_first(ranked_index):
 def engine_ranking(commit, reader, parsed, vocabulary, masks):
     from search.ranking import Ranking
 
-    return Ranking(commit.postings, reader, Meaning(parsed, vocabulary, masks), masks)
+    return Ranking(commit.postings, reader, Meaning(parsed, vocabulary, masks))
 
 
 def test_a_search_shows_the_scores_and_order_of_full_scoring(ranked_index):
