@@ -20,7 +20,11 @@ from index.writer import estimate_total, index_articles
 from webui.progress import Progress
 from webui.serving import default_processes, serve_app
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+# The sample articles: seeds/ at the top of the repository (a checkout, an editable install), which a plain
+# install puts inside this package (pyproject's package-dir).
+SEEDS = next((folder for folder in (Path(__file__).resolve().parent / "seeds",
+                                    Path(__file__).resolve().parent.parent / "seeds") if folder.is_dir()),
+             Path(__file__).resolve().parent.parent / "seeds")
 
 
 def _index_dir(args):
