@@ -226,35 +226,20 @@ def _gazetteer():
         old=old,
         new=new_by_code,
         districts=tuple(districts),
-        region_index=_region_index(regions),
-        old_index=_old_province_index(old),
-        new_index=_new_province_index(new_by_code),
+        region_index=_named_index(regions.values(), REGION_ALIASES),
+        old_index=_named_index(old.values(), PROVINCE_ALIASES),
+        new_index=_named_index(new_by_code.values()),
         district_index=_district_index(districts),
     )
 
 
-def _region_index(regions):
+def _named_index(places, aliases=None):
+    """The places by their names and, from `aliases` ({name: other names}), their other names."""
     index = _Index()
-    for region in regions.values():
-        index.add(region.name, region)
-        for alias in REGION_ALIASES.get(region.name, ()):
-            index.add(alias, region)
-    return index
-
-
-def _old_province_index(old):
-    index = _Index()
-    for province in old.values():
-        index.add(province.name, province)
-        for alias in PROVINCE_ALIASES.get(province.name, ()):
-            index.add(alias, province)
-    return index
-
-
-def _new_province_index(new_by_code):
-    index = _Index()
-    for province in new_by_code.values():
-        index.add(province.name, province)
+    for place in places:
+        index.add(place.name, place)
+        for alias in (aliases or {}).get(place.name, ()):
+            index.add(alias, place)
     return index
 
 
