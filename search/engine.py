@@ -311,15 +311,12 @@ class Engine:
             count = request.page * request.limit
             if request.sort == "relevance" and ranking is not None:
                 ids, scores = ranking.best(matched, count)
-            else:  # by date, or browsing by filters alone in index order
+                ids, scores = ids[first:], scores[first:]
+            else:  # by date, or browsing by filters alone in index order: only the hits shown are scored
                 ids = (by_date(matched, commit.dates.values, commit.dates.dated, count, request.sort == "newest")
-                       if request.sort != "relevance" else np.flatnonzero(matched)[:count])
-                scores = np.zeros(len(ids), dtype=np.float32)
-                if ranking is not None:
-                    ascending = np.sort(ids)
-                    scores = ranking.scores_of(ascending)[np.searchsorted(ascending, ids)]
-            result.hits = [self._hit(searcher, int(n), float(score), highlighter)
-                           for n, score in zip(ids[first:], scores[first:])]
+                       if request.sort != "relevance" else np.flatnonzero(matched)[:count])[first:]
+                scores = ranking.scores_in(ids) if ranking is not None else np.zeros(len(ids), dtype=np.float32)
+            result.hits = [self._hit(searcher, int(n), float(score), highlighter) for n, score in zip(ids, scores)]
         if with_facets:
             result.facets = facets(commit.columns, matched, request)
         result.filters = {k: v for k, v in request.params() if k not in ("q", "page", "limit", "sort")}

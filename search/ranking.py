@@ -194,6 +194,11 @@ class Ranking:
             sums += weight * self.postings.scores_at(self.reader, granularity, text, articles)
         return sums * self.coverage(articles) ** COVERAGE
 
+    def scores_in(self, articles):
+        """The scores of `articles` in the order given (hits sorted by date)."""
+        ascending = np.sort(articles)
+        return self.scores_of(ascending)[np.searchsorted(ascending, articles)]
+
     def best(self, matched, count):
         """The `count` best articles of `matched` (a boolean array) by score, then by number, and their
         scores. Few matches are scored one by one (`scores_of`); more than a share of the index, by sums
