@@ -56,3 +56,8 @@ def make_schema():
         province_2025=ID(stored=True, sortable=True),
         locality_confidence=STORED,
     )
+
+# Folded field: the field whose terms it folds. A folded term's postings are those of the terms it folds
+# (`index.store.postingfile` keeps the list, not a copy of the postings).
+FOLDED = {fields[folded]: fields[source] for fields in (TITLE_FIELDS, TEXT_FIELDS)
+          for folded, source in (("folded", "syllables"), ("folded_pairs", "pairs"))}
