@@ -213,24 +213,25 @@ def kind_of(name):
     return "other (.toc, lock)"
 
 
-ARRAYS = {"hashes": "term dictionary: hashes, checks, fence, entries", "checks": None, "fence": None,
-          "entries": None, "names": "term names (UTF-8)", "postings": "(article, frequency) records"}
+ARRAYS = {"hashes": "term dictionary: hashes, fence, dfs, where postings and names end", "fence": None,
+          "dfs": None, "ends": None, "offsets": None, "names": "term names (UTF-8)",
+          "postings": "postings (blocks of gaps and frequencies)", "variants": "folded terms: the terms they fold",
+          "variant_ends": None}
 
 
 def _posting_arrays(path):
-    """[(field, array name, bytes)] of a posting file, from its header (`index.store.postingfile`'s layout)."""
-    from index.store.postingfile import MAGIC
+    """[(field, array name, bytes)] of a posting file, from its header (`index.store.postingfile`'s layout:
+    the JSON header last, before the checksums; each array [offset, dtype, length])."""
+    import numpy as np
+
+    from index.store.postingfile import MAGIC, PostingFile
 
     with open(path, "rb") as f:
         if f.read(len(MAGIC)) != MAGIC:
             return []
-        length = int.from_bytes(f.read(8), "little")
-        header = json.loads(f.read(length))
-    base = len(MAGIC) + 8 + length
-    starts = sorted((base + at, field, key) for field, described in header["fields"].items()
-                    for key, at in described.items() if key != "terms")
-    ends = [start for start, _, _ in starts[1:]] + [Path(path).stat().st_size]
-    return [(field, key, end - start) for (start, field, key), end in zip(starts, ends)]
+    header = PostingFile(path)
+    return [(field, key, np.dtype(value[1]).itemsize * value[2])
+            for field, described in header._fields.items() for key, value in described._arrays.items()]
 
 
 def breakdown(index_dir):
@@ -244,7 +245,7 @@ def breakdown(index_dir):
         if path.name.endswith(".vnp"):
             for field, key, size in _posting_arrays(path):
                 fields[field] = fields.get(field, 0) + size
-                array = f"{kind}: {ARRAYS[key] or ARRAYS['hashes']}"
+                array = f"{kind}: {ARRAYS[key] or (ARRAYS['variants'] if key.startswith('variant') else ARRAYS['hashes'])}"
                 arrays[array] = arrays.get(array, 0) + size
     return kinds, fields, arrays
 
