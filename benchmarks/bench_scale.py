@@ -213,10 +213,9 @@ def kind_of(name):
     return "other (.toc, lock)"
 
 
-ARRAYS = {"hashes": "term dictionary: hashes, fence, dfs, where postings and names end", "fence": None,
-          "dfs": None, "ends": None, "offsets": None, "names": "term names (UTF-8)",
-          "postings": "postings (blocks of gaps and frequencies)", "variants": "folded terms: the terms they fold",
-          "variant_ends": None}
+ARRAYS = {"hashes": "term dictionary: hashes, fence, entries, where names end", "fence": None, "entries": None,
+          "ends": None, "names": "term names (UTF-8)", "postings": "postings (blocks of gaps and frequencies)",
+          "variants": "folded terms: the terms they fold"}
 
 
 def _posting_arrays(path):
@@ -245,7 +244,7 @@ def breakdown(index_dir):
         if path.name.endswith(".vnp"):
             for field, key, size in _posting_arrays(path):
                 fields[field] = fields.get(field, 0) + size
-                array = f"{kind}: {ARRAYS[key] or (ARRAYS['variants'] if key.startswith('variant') else ARRAYS['hashes'])}"
+                array = f"{kind}: {ARRAYS[key] or ARRAYS['hashes']}"
                 arrays[array] = arrays.get(array, 0) + size
     return kinds, fields, arrays
 

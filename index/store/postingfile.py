@@ -191,13 +191,10 @@ def _put(out, positions, values):
 
 
 def _take(buf, positions, widths):
-    """The values of `widths` bits at bit `positions` of `buf` (with 4 bytes of room after the last)."""
-    byte = positions >> 3
-    word = buf[byte].astype(np.uint64)
-    for k in range(1, 5):
-        word |= buf[byte + k].astype(np.uint64) << np.uint64(8 * k)
-    mask = (np.uint64(1) << widths.astype(np.uint64)) - np.uint64(1)
-    return ((word >> (positions & 7).astype(np.uint64)) & mask).astype(np.int64)
+    """The values of `widths` bits at bit `positions` of `buf` (with 8 bytes of room after the last): one
+    unaligned 64-bit read each (a value of up to 32 bits, shifted by up to 7; the bits above it masked)."""
+    words = np.ndarray(shape=(len(buf) - 7,), dtype="<i8", buffer=buf, strides=(1,))[positions >> 3]
+    return (words >> (positions & 7)) & ((1 << widths) - 1)
 
 
 def decode(buf, offsets, counts):
@@ -207,6 +204,13 @@ def decode(buf, offsets, counts):
     counts = np.asarray(counts, dtype=np.int64)
     if not len(counts):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if len(counts) == 1 and counts[0] <= BLOCK:  # one block (most lookups): the same, in fewer steps
+        n, first = int(counts[0]), int(offsets[0])
+        doc_bits, freq_bits = int(buf[first]), int(buf[first + 1])
+        at = np.arange(n, dtype=np.int64)
+        steps = _take(buf, 8 * first + 16 + at * doc_bits, doc_bits) + 1
+        freqs = _take(buf, 8 * first + 16 + n * doc_bits + at * freq_bits, freq_bits) + 1
+        return np.cumsum(steps) - 1, freqs
     term, in_term, sizes, blocks, first_block = _blocks(counts)
     headers = offsets[term] + 2 * in_term
     doc_bits = buf[headers].astype(np.int64)
@@ -321,7 +325,7 @@ class FieldPostings:
 
 def _smallest(values):
     """`values` (non-negative integers) as uint32 when they fit, else uint64."""
-    return values.astype(np.uint32 if not len(values) or values[-1] < 2 ** 32 else np.uint64)
+    return values.astype(np.uint32 if not values.size or values.max() < 2 ** 32 else np.uint64)
 
 
 class _Writer:
@@ -338,10 +342,13 @@ class _Writer:
         self._out.write(np.ascontiguousarray(data).tobytes())
         return [at, data.dtype.str, len(data)]
 
-    def terms(self, terms):
-        """Write the dictionary of `terms`; returns its description."""
+    def terms(self, terms, starts):
+        """Write the dictionary of `terms`, `starts` saying where each term's postings (or folded terms) start
+        (and the end); returns its description. Each term's start and document frequency are side by side
+        in `entries`: one read."""
+        entries = np.stack([starts, np.append(terms.dfs, 0)], axis=1).ravel()
         return {"terms": len(terms), "hashes": self.array(terms.hashes), "fence": self.array(terms.hashes[::FENCE]),
-                "dfs": self.array(terms.dfs.astype(np.uint32)), "ends": self.array(_smallest(terms.ends)),
+                "entries": self.array(_smallest(entries)), "ends": self.array(_smallest(terms.ends)),
                 "names": self.array(terms.names)}
 
     def field(self, name, described):
@@ -374,8 +381,7 @@ class _FieldWriter:
         """(Terms written, the field's description)."""
         terms = Terms.joined(self._terms) if self._terms else _empty_terms()
         offsets = np.append(np.concatenate(self._offsets or [np.zeros(0, np.int64)]), self._bytes)
-        described = self._writer.terms(terms)
-        described["offsets"] = self._writer.array(_smallest(offsets))
+        described = self._writer.terms(terms, offsets)
         described["postings"] = [self._writer.array(np.zeros(0, np.uint8))[0] if self._at is None else self._at,
                                  "|u1", self._bytes]
         return terms, described
@@ -398,12 +404,10 @@ def _folding(source):
 
 def _write_folded(writer, folded, of_source):
     """Describe a folded field of `folded` terms; `of_source`: the folded term of each source term."""
-    described = writer.terms(folded)
-    variants = np.argsort(of_source, kind="stable")
-    ends = np.zeros(len(folded) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(of_source, minlength=len(folded)), out=ends[1:])
-    described["variants"] = writer.array(variants.astype(np.uint32))
-    described["variant_ends"] = writer.array(_smallest(ends))
+    starts = np.zeros(len(folded) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(of_source, minlength=len(folded)), out=starts[1:])
+    described = writer.terms(folded, starts)
+    described["variants"] = writer.array(np.argsort(of_source, kind="stable").astype(np.uint32))
     return described
 
 
@@ -562,6 +566,10 @@ class _Field:
             raise IndexDamaged(self._file.path, f"a read of {key} [{start}:{end}] past its {length} items")
         return self._file.read(at + dtype.itemsize * start, dtype, end - start)
 
+    def entries(self, first, end):
+        """Terms `first` to `end`'s (where their postings or folded terms start, document frequency), as int64."""
+        return self._read("entries", 2 * first, 2 * end).reshape(-1, 2).astype(np.int64)
+
     def find(self, name, key):
         """The index of the term `name` (UTF-8) whose `term_hash` is `key`, or None."""
         first = max(int(self.fence.searchsorted(key)) - 1, 0) * FENCE  # `key`'s run starts in this block or next
@@ -593,28 +601,44 @@ class _Field:
         """Terms `first` to `end` (their checks computed from their names)."""
         ends = self._read("ends", first, end + 1).astype(np.int64)
         names = self._file.read(self._arrays["names"][0] + int(ends[0]), np.uint8, int(ends[-1] - ends[0]))
-        terms = Terms.of_names(names, ends - ends[0], self._read("dfs", first, end).astype(np.int64))
+        terms = Terms.of_names(names, ends - ends[0], self.entries(first, end)[:, 1])
         if not np.array_equal(terms.hashes, self._read("hashes", first, end)):
             raise IndexDamaged(self._file.path, "its term hashes do not match their names")
         return terms
 
     def postings_between(self, first, end):
         """(article numbers, frequencies) of terms `first` to `end`, one term after another."""
-        offsets = self._read("offsets", first, end + 1).astype(np.int64)
+        entries = self.entries(first, end + 1)
+        offsets = entries[:, 0]
         data = self._file.pread(int(offsets[-1] - offsets[0]), self._arrays["postings"][0] + int(offsets[0]))
         buf = np.frombuffer(data + bytes(8), dtype=np.uint8)
-        return decode(buf, offsets[:-1] - offsets[0], self._read("dfs", first, end))
+        return decode(buf, offsets[:-1] - offsets[0], entries[:-1, 1])
+
+    def postings_of(self, terms):
+        """(article numbers, frequencies) of the terms at indices `terms`, one after another: read apart,
+        decoded together."""
+        if len(terms) == 1:
+            return self.postings_between(terms[0], terms[0] + 1)
+        data, starts, counts, at = [], [], [], 0
+        for term in terms:
+            (offset, df), (end, _) = self.entries(term, term + 2).tolist()
+            data.append(self._file.pread(end - offset, self._arrays["postings"][0] + offset))
+            starts.append(at)
+            at += len(data[-1])
+            counts.append(df)
+        buf = np.frombuffer(b"".join(data) + bytes(8), dtype=np.uint8)
+        return decode(buf, np.array(starts, dtype=np.int64), np.array(counts, dtype=np.int64))
 
     def variants(self, term):
         """The indices of the source field's terms that the folded term `term` folds."""
-        ends = self._read("variant_ends", term, term + 2).tolist()
-        return self._read("variants", ends[0], ends[1]).tolist()
+        (start, _), (end, _) = self.entries(term, term + 2).tolist()
+        return self._read("variants", start, end).tolist()
 
     def frequencies(self):
         """{term: document frequency}."""
         ends = self._read("ends").tolist()
         blob = self._file.pread(ends[-1], self._arrays["names"][0])
-        counts = self._read("dfs").tolist()
+        counts = self.entries(0, self.terms)[:, 1].tolist()
         return {blob[ends[i]:ends[i + 1]].decode("utf-8"): counts[i] for i in range(self.terms)}
 
 
@@ -737,7 +761,10 @@ class PostingFile:
         if found.source is None:
             docs, freqs = found.postings_between(at, at + 1)
         else:
-            docs, freqs = _summed([self._fields[found.source].postings_between(v, v + 1) for v in found.variants(at)])
+            variants = found.variants(at)
+            docs, freqs = self._fields[found.source].postings_of(variants)
+            if len(variants) > 1:
+                docs, freqs = _summed(docs, freqs)
         return docs.astype(np.int32), freqs.astype(np.float32)
 
     def frequencies(self, field):
@@ -745,12 +772,13 @@ class PostingFile:
         return self._fields[field].frequencies()
 
 
-def _summed(postings):
-    """The postings of several terms as one: each article once, its frequencies summed."""
-    if len(postings) == 1:
-        return postings[0]
-    docs = np.concatenate([docs for docs, _ in postings])
-    freqs = np.concatenate([freqs for _, freqs in postings])
+def _summed(docs, freqs):
+    """Postings of several terms, one after another, as one: each article once, its frequencies summed.
+    Counted per article when they are many (no sort), else sorted."""
+    if len(docs) * 16 > int(docs.max()):
+        summed = np.bincount(docs, weights=freqs)
+        held = np.flatnonzero(summed)
+        return held, summed[held]
     order = np.argsort(docs, kind="stable")
     docs = docs[order]
     starts = np.flatnonzero(np.diff(docs, prepend=-1))
