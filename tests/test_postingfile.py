@@ -365,3 +365,32 @@ def test_a_merge_of_many_files_in_many_steps_reads_back_as_a_plain_reference(tmp
         ids, freqs = merged.postings("text_fold", name)
         assert list(zip(ids.tolist(), freqs.tolist())) == sorted(postings.items()), name
     assert merged.postings("text_fold", "lúa0") is None and merged.postings("text_syl", "lua9999") is None
+
+
+def test_a_merge_that_drops_articles_renumbers_the_rest_and_forgets_terms_left_without_any(tmp_path, monkeypatch):
+    """Compaction: the articles replaced since are left out, the others numbered again in order."""
+    monkeypatch.setattr(postingfile, "MERGE_TERMS", 5)
+    rng = np.random.default_rng(17)
+    names = _syllables()
+    parts, reference, offset = [], {}, 0
+    for n, documents in enumerate([200, 3, 60]):
+        part = _random_part(rng, names, documents)
+        parts.append((_written(tmp_path / f"{n}.vnp", part, names, documents), offset))
+        for name, postings in part.items():
+            reference.setdefault(name, []).extend((offset + d, f) for d, f in postings)
+        offset += documents
+    dropped = set(rng.choice(offset, size=offset // 3, replace=False).tolist()) | {0, offset - 1}
+    renumbered = np.cumsum([d not in dropped for d in range(offset)]) - 1
+    renumbered[sorted(dropped)] = -1
+    with open(tmp_path / "compact.vnp", "wb") as f:
+        postingfile.merge(f, parts, ["one"], renumbered)
+    compacted = PostingFile(tmp_path / "compact.vnp")
+    expected = {name: [(int(renumbered[d]), f) for d, f in postings if d not in dropped]
+                for name, postings in reference.items()}
+    expected = {name: postings for name, postings in expected.items() if postings}
+    assert len(expected) < len(reference)  # some terms were only in articles dropped
+    assert compacted.documents == offset - len(dropped)
+    assert compacted.frequencies("text_syl") == {name: len(p) for name, p in expected.items()}
+    for name in reference:
+        found = compacted.postings("text_syl", name)
+        assert (list(zip(*[a.tolist() for a in found])) if found else []) == expected.get(name, []), name

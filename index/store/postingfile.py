@@ -436,8 +436,10 @@ def _merged_terms(pieces):
     return terms.take(order[groups], np.add.reduceat(terms.dfs[order], groups) if len(groups) else None), order
 
 
-def _merge_postings(writer, fields):
-    """Write one field merged from `fields` ([(_Field, first article number)]); returns its Terms."""
+def _merge_postings(writer, fields, renumbered=None):
+    """Write one field merged from `fields` ([(_Field, first article number)]); returns its Terms.
+    `renumbered`: each article's new number (-1: dropped, with its postings; a term left without any
+    is dropped)."""
     out = _FieldWriter(writer)
     for step in _steps(fields):
         pieces, docs, freqs = [], [], []
@@ -446,23 +448,38 @@ def _merge_postings(writer, fields):
             d, q = field.postings_between(first, end)
             docs.append(d + offset)
             freqs.append(q)
+        docs, freqs = np.concatenate(docs), np.concatenate(freqs)
+        if renumbered is not None:  # one piece, in the parts' order, its entries' dfs counting what is kept
+            joined = Terms.joined(pieces)
+            entry = np.repeat(np.arange(len(joined)), joined.dfs)
+            docs = renumbered[docs]
+            kept = docs >= 0
+            joined.dfs = np.bincount(entry[kept], minlength=len(joined))
+            docs, freqs, pieces = docs[kept], freqs[kept], [joined]
         terms, order = _merged_terms(pieces)
         dfs = np.concatenate([piece.dfs for piece in pieces])
         grouped = _gather(np.arange(int(dfs.sum())), (np.cumsum(dfs) - dfs)[order], dfs[order])
-        out.add(terms, np.concatenate(docs)[grouped], np.concatenate(freqs)[grouped])
+        if len(terms):
+            held = terms.dfs > 0
+            out.add(terms if held.all() else terms.take(np.flatnonzero(held)), docs[grouped], freqs[grouped])
     return out.finish()
 
 
-def merge(f, parts, segments):
+def merge(f, parts, segments, renumbered=None):
     """Write into `f` one posting file for all of `parts` ([(PostingFile, first article number)], in the
     reader's order), the articles numbered as the index reader numbers them; `segments` are the ids
-    of the segments it covers, in that order."""
-    documents = max((offset + part.documents for part, offset in parts), default=0)
+    of the segments it covers, in that order. `renumbered`: each article's number in the file written
+    (-1: left out), when articles are dropped (`index.store.directory.compact`)."""
+    if renumbered is None:
+        documents = max((offset + part.documents for part, offset in parts), default=0)
+    else:
+        renumbered = np.asarray(renumbered, dtype=np.int64)
+        documents = int(renumbered.max(initial=-1)) + 1
     names = sorted({name for part, _ in parts for name in part._fields if name not in FOLDED})
     writer = _Writer(f, documents, segments)
     for name in names:
         terms, described = _merge_postings(writer, [(part._fields[name], offset) for part, offset in parts
-                                                     if name in part._fields])
+                                                     if name in part._fields], renumbered)
         writer.field(name, described)
         for folded_name in (n for n, source in FOLDED.items() if source == name):
             writer.field(folded_name, _folded(writer, terms, name))
