@@ -283,14 +283,17 @@ def test_an_index_whoosh_optimized_is_refused_never_searched_in_silence(tmp_path
 
 
 def test_postings_read_back_as_written_whatever_their_widths_and_blocks():
-    """Terms of 1, 127, 128, 129 and 1,000 postings (one block, a block and one more, several), gaps up
-    to 2 ** 31 and frequencies up to 65,535: the blocks' widths, from 0 bits to 31."""
+    """Terms of 1, 127, 128, 129, 1,000 and 9,000 postings (one block, a block and one more, several, and
+    enough whole blocks to be read a width at a time), gaps up to 2 ** 31 and frequencies up to 65,535:
+    the blocks' widths, from 0 bits to 31."""
     rng = np.random.default_rng(18)
-    counts = [1, 1, 127, 128, 129, 1000, 3, 256]
+    counts = [1, 1, 127, 128, 129, 1000, 3, 256, 9000, 8300]
     docs, freqs = [], []
-    for n, top in zip(counts, [1, 2 ** 31, 200, 10 ** 6, 130, 2 ** 20, 2 ** 31 - 1, 256]):
+    tops = [1, 2 ** 31, 200, 10 ** 6, 130, 2 ** 20, 2 ** 31 - 1, 256, 2 ** 31, 9000]
+    for n, top in zip(counts, tops):
         docs.append(np.sort(rng.choice(top, size=n, replace=False)) if n < top else np.arange(n))
-        freqs.append(rng.integers(1, [2, 65536, 3, 2, 65536, 9, 1000, 2][len(freqs)], size=n))
+        freqs.append(rng.integers(1, [2, 65536, 3, 2, 65536, 9, 1000, 2, 2, 300][len(freqs)], size=n))
+    assert counts[-1] // postingfile.BLOCK >= postingfile._WHOLE_BLOCKS
     data, offsets = postingfile.encode(np.concatenate(docs), np.concatenate(freqs), counts)
     assert offsets[-1] == len(data) < 8 * sum(counts)  # packed: less than the flat records' bytes
     buf = np.concatenate([data, np.zeros(8, np.uint8)])

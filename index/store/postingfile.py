@@ -197,6 +197,30 @@ def _take(buf, positions, widths):
     return (words >> (positions & 7)) & ((1 << widths) - 1)
 
 
+_WHOLE_BLOCKS = 64  # whole blocks in a read from which they are decoded a width at a time (speed only)
+_WORDS = {}  # width: for each of a block's values, its first 64-bit word and the shift within it
+
+
+def _blocks_of_128(buf, starts, widths, into, out):
+    """Decode whole blocks (BLOCK values each, the block at byte `starts[i]` of `widths[i]` bits a value)
+    into out[into[i]:into[i] + BLOCK]: the blocks of one width at a time, as rows of 64-bit words (a
+    block of w bits a value is 2w words), each value read from the word it starts in and the next."""
+    for width in np.unique(widths).tolist():
+        rows = np.flatnonzero(widths == width)
+        at = into[rows][:, None] + np.arange(BLOCK)
+        if width == 0:
+            out[at] = 0
+            continue
+        if width not in _WORDS:
+            first = np.arange(BLOCK) * width
+            _WORDS[width] = (first >> 6, (first & 63).astype(np.uint64), np.uint64((1 << width) - 1))
+        word, shift, mask = _WORDS[width]
+        data = buf[starts[rows][:, None] + np.arange(16 * width + 8)]  # 8 bytes more: the word after the last
+        words = data.view("<u8")
+        low, high = words[:, word], words[:, word + 1]
+        out[at] = ((low >> shift) | ((high << (np.uint64(63) - shift)) << np.uint64(1))) & mask
+
+
 def decode(buf, offsets, counts):
     """(article numbers, frequencies) of the terms at `offsets` of `buf` (bytes as uint8, with 8 bytes of
     room after the last term) with `counts` postings each, one term after another."""
@@ -216,10 +240,26 @@ def decode(buf, offsets, counts):
     doc_bits = buf[headers].astype(np.int64)
     freq_bits = buf[headers + 1].astype(np.int64)
     first_bit = _first_bits(offsets, term, blocks, first_block, sizes * (doc_bits + freq_bits))
-    block, at = _postings_of_blocks(sizes)
+    full = sizes == BLOCK
+    if np.count_nonzero(full) >= _WHOLE_BLOCKS:
+        steps, freqs = np.empty(int(counts.sum()), np.int64), np.empty(int(counts.sum()), np.int64)
+        starts = np.cumsum(sizes) - sizes
+        whole = np.flatnonzero(full)
+        _blocks_of_128(buf, first_bit[whole] >> 3, doc_bits[whole], starts[whole], steps)
+        _blocks_of_128(buf, (first_bit[whole] >> 3) + 16 * doc_bits[whole], freq_bits[whole], starts[whole], freqs)
+        part = np.flatnonzero(~full)
+        block, at = _postings_of_blocks(sizes[part])
+        into = starts[part][block] + at
+        block = part[block]
+    else:
+        block, at = _postings_of_blocks(sizes)
+        into = slice(None)
+        steps, freqs = np.empty(len(block), np.int64), np.empty(len(block), np.int64)
     width = doc_bits[block]
-    steps = _take(buf, first_bit[block] + at * width, width) + 1
-    freqs = _take(buf, first_bit[block] + sizes[block] * width + at * freq_bits[block], freq_bits[block]) + 1
+    steps[into] = _take(buf, first_bit[block] + at * width, width)
+    freqs[into] = _take(buf, first_bit[block] + sizes[block] * width + at * freq_bits[block], freq_bits[block])
+    steps += 1
+    freqs += 1
     totals = np.cumsum(steps)
     firsts = np.cumsum(counts) - counts
     return totals - np.repeat(totals[firsts] - steps[firsts], counts) - 1, freqs
