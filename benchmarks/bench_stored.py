@@ -257,16 +257,15 @@ def main():
         print(f"indexing {args.index_articles:,} articles, {args.index_runs} runs of each version, alternately")
         indexing = index_runs(part, [("before", args.baseline_tree.resolve()), ("after", ROOT)], args.index_runs)
 
-    per = n
     size_rows = [
-        ("JSON lines indexed", f"{jsonl / per:,.0f} B", f"{jsonl / 2 ** 20:,.1f} MB", ""),
-        ("before: Whoosh's stored column (each article pickled and compressed alone)", f"{before_bytes / per:,.0f} B",
+        ("JSON lines indexed", f"{jsonl / n:,.0f} B", f"{jsonl / 2 ** 20:,.1f} MB", ""),
+        ("before: Whoosh's stored column (each article pickled and compressed alone)", f"{before_bytes / n:,.0f} B",
          f"{before_bytes / 2 ** 20:,.1f} MB", f"{before_bytes / jsonl:.1%}"),
         (f"after: stored-fields files ({segments} segments, blocks of {stored.BLOCK // 1024} KB, zlib {stored.LEVEL} + "
-         f"dictionary)", f"{ours / per:,.0f} B", f"{ours / 2 ** 20:,.1f} MB", f"{ours / jsonl:.1%}"),
-        ("after: Whoosh's stored column, now empty", f"{empty_column / per:,.1f} B", f"{empty_column / 2 ** 20:,.2f} MB",
-         f"{empty_column / jsonl:.2%}"),
-        ("after, the same articles as one segment", f"{one_file / per:,.0f} B", f"{one_file / 2 ** 20:,.1f} MB",
+         f"dictionary)", f"{ours / n:,.0f} B", f"{ours / 2 ** 20:,.1f} MB", f"{ours / jsonl:.1%}"),
+        ("after: Whoosh's stored column, now empty", f"{empty_column / n:,.1f} B",
+         f"{empty_column / 2 ** 20:,.2f} MB", f"{empty_column / jsonl:.2%}"),
+        ("after, the same articles as one segment", f"{one_file / n:,.0f} B", f"{one_file / 2 ** 20:,.1f} MB",
          f"{one_file / jsonl:.1%}"),
     ]
     write_rows = [(name, f"{min(c for _, c in runs) / n * 1e6:,.0f} µs") for name, runs in writing.items()]

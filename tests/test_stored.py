@@ -17,7 +17,8 @@ from search.engine import Engine
 from search.request import SearchRequest
 from tests.conftest import SEEDS, write_jsonl
 
-SPELLINGS = ["Nông dân thu hoạch lúa", "Hòa hoà HOÀ thuỷ thủy", "ĐẢNG VIÊN", "e\u0301 (combining)", "😀 𝔘𝔫𝔦", "\t\n ", ""]
+SPELLINGS = ["Nông dân thu hoạch lúa", "Hòa hoà HOÀ thuỷ thủy", "ĐẢNG VIÊN", "e\u0301 (combining)", "😀 𝔘𝔫𝔦",
+             "\t\n ", ""]
 
 
 def stored_index(folder, records):

@@ -213,9 +213,12 @@ class StoredFields:
             if not segment.doc_count_all():  # (an empty index reads as one reader without a segment)
                 continue
             path = _segment_path(segment)
-            if path is None or not os.path.exists(path):
+            try:
+                file = StoredFile(path) if path is not None else None
+            except FileNotFoundError:  # deleted by a rebuild since this commit was read, or never written
+                file = None
+            if file is None:
                 raise RebuildNeeded(without_stored_fields(segment.segment()))
-            file = StoredFile(path)
             if file.documents != segment.doc_count_all():
                 raise IndexDamaged(path, f"{file.documents} articles where its segment has {segment.doc_count_all()}")
             self._files.append(file)
