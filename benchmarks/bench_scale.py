@@ -215,24 +215,24 @@ def kind_of(name):
     return "other (.toc, lock)"
 
 
-ARRAYS = {"hashes": "term dictionary: hashes, checks, fence, entries", "checks": None, "fence": None,
-          "entries": None, "names": "term names (UTF-8)", "postings": "(article, frequency) records"}
+ARRAYS = {"hashes": "term dictionary: hashes, fence, entries, where names end", "fence": None, "entries": None,
+          "ends": None, "names": "term names (UTF-8)", "postings": "postings (blocks of gaps and frequencies)",
+          "variants": "folded terms: the terms they fold"}
 
 
 def _posting_arrays(path):
-    """[(field, array name, bytes)] of a posting file, from its header (`index.store.postingfile`'s layout)."""
-    from index.store.postingfile import MAGIC
+    """[(field, array name, bytes)] of a posting file, from its header (`index.store.postingfile`'s layout:
+    the JSON header last, before the checksums; each array [offset, dtype, length])."""
+    import numpy as np
+
+    from index.store.postingfile import MAGIC, PostingFile
 
     with open(path, "rb") as f:
         if f.read(len(MAGIC)) != MAGIC:
             return []
-        length = int.from_bytes(f.read(8), "little")
-        header = json.loads(f.read(length))
-    base = len(MAGIC) + 8 + length
-    starts = sorted((base + at, field, key) for field, described in header["fields"].items()
-                    for key, at in described.items() if key != "terms")
-    ends = [start for start, _, _ in starts[1:]] + [Path(path).stat().st_size]
-    return [(field, key, end - start) for (start, field, key), end in zip(starts, ends)]
+    header = PostingFile(path)
+    return [(field, key, np.dtype(value[1]).itemsize * value[2])
+            for field, described in header._fields.items() for key, value in described._arrays.items()]
 
 
 def breakdown(index_dir):

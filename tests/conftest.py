@@ -111,3 +111,20 @@ def archive_index(tmp_path_factory):
 @pytest.fixture(scope="module")
 def archive_client(archive_index):
     return client_of(archive_index)
+
+
+def commit_unmerged(index_dir, path):
+    """Index the articles of `path` as one more segment, committed without merging the posting files (as
+    a run stopped after a batch leaves it): the merged file covers the first segments, this one has its own."""
+    from index.sources import articles
+    from index.store import builder
+    from index.store.directory import Committer, open_index
+    from index.writer import analyse, document
+
+    ix = open_index(index_dir)
+    read = [a for a in articles.read([path]) if isinstance(a, articles.Article)]
+    committer = Committer(ix, rebuild=False, lock_timeout=5, batch=10 ** 6)
+    committer.open()
+    committer.add([builder.build(ix, analyse(read), document)])
+    committer.commit()
+    return committer

@@ -17,7 +17,7 @@ import pytest
 
 from index.store.directory import IndexDamaged, open_index
 from index.writer import index_articles
-from tests.conftest import SEEDS, write_jsonl
+from tests.conftest import SEEDS, commit_unmerged, write_jsonl
 
 TIMEOUT = 60  # a run that takes longer hangs
 QUERY = "nông dân"
@@ -63,18 +63,20 @@ def answer(index_dir):
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory):
     folder = tmp_path_factory.mktemp("faults")
-    return [SEEDS, write_jsonl(folder / "more.jsonl", more_records())]
+    late = [dict(r, id=f"late{i}", title=f"Nông dân gặt muộn {i}") for i, r in enumerate(more_records()[:30])]
+    return [SEEDS, write_jsonl(folder / "more.jsonl", more_records()), write_jsonl(folder / "late.jsonl", late)]
 
 
 @pytest.fixture(scope="module")
 def healthy(tmp_path_factory, sources):
-    """An index of three segments (the seeds, then 80 records by two workers) and their merged postings,
-    and the query's answer on it."""
+    """An index of four segments (the seeds, then 80 records by two workers, their postings merged, then 30
+    more committed without merging: a segment with its own posting file), and the query's answer on it."""
     index_dir = tmp_path_factory.mktemp("healthy") / "ix"
     index_articles(sources[:1], index_dir, workers=1)
-    index_articles(sources[1:], index_dir, workers=2)
+    index_articles(sources[1:2], index_dir, workers=2)
+    commit_unmerged(index_dir, sources[2])
     right = answer(index_dir)
-    assert right[0] == 0 and right[1][0] > 40
+    assert right[0] == 0 and right[1][0] > 70
     return index_dir, right
 
 

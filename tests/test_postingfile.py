@@ -1,5 +1,7 @@
 """A segment's posting file must give back exactly the postings Whoosh holds for the same articles."""
 
+import os
+
 import numpy as np
 import pytest
 from whoosh import index as whoosh_index
@@ -9,7 +11,8 @@ from index.store.errors import IndexDamaged, IndexUnavailable, RebuildNeeded
 from index.store.postingfile import PostingFile
 from index.store.reading import CommitPostings, field_lengths
 from index.store.schema import GRANULARITIES, TEXT_FIELDS, TITLE_FIELDS
-from index.writer import analyse, index_articles
+from index.store.directory import open_index
+from index.writer import analyse, document, index_articles
 from search.postings import Postings, document_frequencies, inverse_frequency
 from tests.test_builder import _articles, built_index, reference_index
 
@@ -150,35 +153,71 @@ def _segmented_index(tmp_path, runs):
     return whoosh_index.open_dir(str(tmp_path / "ix"))
 
 
-def test_an_indexing_run_merges_its_segments_posting_files_into_one(tmp_path):
+def _by_article(files, reader, field, term):
+    """{article id: frequency} of `term` in `field`, read through `files` (a CommitPostings)."""
+    found = files.postings(field, term)
+    if found is None:
+        return {}
+    ids = reader.column_reader("id")
+    return {ids[n]: f for n, f in zip(found[0].tolist(), found[1].tolist())}
+
+
+def _reference_by_article(reference, field, term):
+    ids = reference.column_reader("id")
+    return {ids[n]: f for n, f in _whoosh_postings(reference, field, term)}
+
+
+def test_a_merged_index_holds_every_term_as_whoosh_would_and_each_posting_once(tmp_path, monkeypatch):
+    """Four segments merged in many small steps (a range of hashes each), against Whoosh's own index of
+    the same articles, every term of every field, folded ones included; the segments' own files are gone."""
+    from index.sources import articles
+
+    monkeypatch.setattr(postingfile, "MERGE_BYTES", 2000)
     ix = _segmented_index(tmp_path, runs=2)
-    with ix.reader() as r:
-        assert len(r.leaf_readers()) >= 3
+    read = [a for a in articles.read([tmp_path / "r0.jsonl", tmp_path / "r1.jsonl"]) if isinstance(a, articles.Article)]
+    reference = reference_index(tmp_path, analyse(read))
+    with ix.reader() as r, reference.reader() as ref:
+        assert len(r.leaf_readers()) == 4
         merged = PostingFile.merged(r)
-        assert merged is not None and merged.documents == r.doc_count_all()
-        fast = Postings(r)
-        slow = Postings(r)
-        slow.files = CommitPostings(r, merged=False)
-        for granularity in GRANULARITIES:
-            terms = document_frequencies(r, TEXT_FIELDS[granularity])
-            assert terms == _per_segment_frequencies(r, TEXT_FIELDS[granularity])
-            for term in terms:
-                a, b = fast._merged(granularity, term), slow._merged(granularity, term)
-                assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]), (granularity, term)
+        assert merged is not None and merged.documents == r.doc_count_all() == 160
+        assert [p.name for p in (tmp_path / "ix").glob("*.vnp")] == [os.path.basename(merged.path)]
+        files = CommitPostings(r)
+        for field in builder.SOURCES:
+            expected = {t.decode("utf-8"): ref.doc_frequency(field, t) for t in ref.lexicon(field)}
+            assert files.frequencies(field) == expected, field
+            for term in expected:
+                assert _by_article(files, r, field, term) == _reference_by_article(ref, field, term), (field, term)
 
 
-def _per_segment_frequencies(reader, field):
-    found = {}
-    for segment, _ in reader.leaf_readers():
-        for term, n in PostingFile.of(segment).frequencies(field).items():
-            found[term] = found.get(term, 0) + n
-    return found
-
-
-def test_a_merged_file_that_no_longer_covers_the_index_is_not_used(tmp_path):
+def test_a_later_run_merges_the_merged_file_with_its_new_segments(tmp_path):
+    """A commit between merges (a batch, a run cut short) reads the merged file for the first segments and
+    the new segments' own files; the next merge takes both."""
     from search.engine import Engine
     from search.request import SearchRequest
 
+    from index.store.directory import Committer
+
+    from tests.conftest import commit_unmerged, write_jsonl
+
+    ix = _segmented_index(tmp_path, runs=1)
+    records = [{"id": f"late{i}", "title": f"Tin muộn {i}", "body": "Nông dân gặt lúa muộn."} for i in range(150)]
+    committer = commit_unmerged(tmp_path / "ix", write_jsonl(tmp_path / "late.jsonl", records))
+    request = SearchRequest.from_params({"q": "nông dân", "limit": "1"})
+    with ix.reader() as r:
+        assert len(PostingFile.merged(r).segments) == 2 and len(r.leaf_readers()) == 3
+    with Engine(tmp_path / "ix") as engine:
+        assert engine.search(request).total == 230
+    committer.commit(merge=True)
+    with ix.reader() as r:
+        assert len(PostingFile.merged(r).segments) == 3
+        assert [p.name for p in (tmp_path / "ix").glob("*.vnp")] == [os.path.basename(PostingFile.merged(r).path)]
+    with Engine(tmp_path / "ix") as engine:
+        assert engine.search(request).total == 230
+
+
+def test_a_merged_file_of_an_earlier_commit_is_not_read_for_segments_it_lacks(tmp_path):
+    """Put back after a later merge deleted the segments' own files: the segments it does not cover have no
+    postings any more, and the index asks for a rebuild rather than miss their articles."""
     ix = _segmented_index(tmp_path, runs=1)
     with ix.reader() as r:
         path = tmp_path / "ix" / r.leaf_readers()[0][0].segment().make_filename(postingfile.MERGED)
@@ -186,9 +225,9 @@ def test_a_merged_file_that_no_longer_covers_the_index_is_not_used(tmp_path):
     ix = _segmented_index(tmp_path, runs=2)  # the second run merges again, over more segments
     path.write_bytes(old)  # as if that merge had not happened
     with ix.reader() as r:
-        assert PostingFile.merged(r) is None
-    with Engine(tmp_path / "ix") as engine:
-        assert engine.search(SearchRequest.from_params({"q": '"đợt 1"', "limit": "100"})).total == 80
+        assert PostingFile.merged(r).segments == [leaf.segment().segment_id() for leaf, _ in r.leaf_readers()[:2]]
+    with pytest.raises(RebuildNeeded, match="no posting file.*`vnsearch index --rebuild`"):
+        open_index(tmp_path / "ix")
 
 
 def test_title_and_text_frequencies_are_merged_for_every_article_holding_either(indexes):
@@ -239,3 +278,89 @@ def test_an_index_whoosh_optimized_is_refused_never_searched_in_silence(tmp_path
     summary = index_articles([tmp_path / "r0.jsonl"], tmp_path / "ix", workers=1, rebuild=True)
     with Engine(tmp_path / "ix") as engine:
         assert summary.indexed == 80 and engine.search(request).total == 80
+
+
+def test_postings_read_back_as_written_whatever_their_widths_and_blocks():
+    """Terms of 1, 127, 128, 129 and 1,000 postings (one block, a block and one more, several), gaps up
+    to 2 ** 31 and frequencies up to 65,535: the blocks' widths, from 0 bits to 31."""
+    rng = np.random.default_rng(18)
+    counts = [1, 1, 127, 128, 129, 1000, 3, 256]
+    docs, freqs = [], []
+    for n, top in zip(counts, [1, 2 ** 31, 200, 10 ** 6, 130, 2 ** 20, 2 ** 31 - 1, 256]):
+        docs.append(np.sort(rng.choice(top, size=n, replace=False)) if n < top else np.arange(n))
+        freqs.append(rng.integers(1, [2, 65536, 3, 2, 65536, 9, 1000, 2][len(freqs)], size=n))
+    data, offsets = postingfile.encode(np.concatenate(docs), np.concatenate(freqs), counts)
+    assert offsets[-1] == len(data) < 8 * sum(counts)  # packed: less than the flat records' bytes
+    buf = np.concatenate([data, np.zeros(8, np.uint8)])
+    for i, n in enumerate(counts):
+        got_docs, got_freqs = postingfile.decode(buf, offsets[i:i + 1], [n])
+        assert got_docs.tolist() == docs[i].tolist() and got_freqs.tolist() == freqs[i].tolist(), n
+    both = postingfile.decode(buf, offsets[:-1], counts)  # several terms at once, as a merge reads them
+    assert both[0].tolist() == np.concatenate(docs).tolist()
+
+
+def _syllables():
+    """Syllables several of which fold alike ("lúa", "lua", "lùa"), as a folded field lists them."""
+    return [f"{s}{i}" for i in range(40) for s in ("lúa", "lua", "lùa", "đảng", "dang", "ngô")]
+
+
+def _random_part(rng, names, documents):
+    """{name: [(article, frequency)]} of random postings over `documents` articles, some terms in every
+    article (more than a block) and some in one."""
+    part = {}
+    for k, name in enumerate(names):
+        n = documents if k % 17 == 0 else int(rng.integers(0 if k % 3 else 1, 4))
+        chosen = np.sort(rng.choice(documents, size=min(n, documents), replace=False))
+        if len(chosen):
+            part[name] = [(int(d), int(f)) for d, f in zip(chosen, rng.integers(1, 5, size=len(chosen)))]
+    return part
+
+
+def _written(path, part, names, documents):
+    field = postingfile.FieldPostings(named_by(names))
+    for doc in range(documents):
+        held = [(names.index(name), f) for name, postings in part.items() for d, f in postings if d == doc]
+        field.add(doc, *np.array(held or np.zeros((0, 2)), dtype=np.int64).reshape(-1, 2).T)
+    with open(path, "wb") as f:
+        postingfile.write(f, {"text_syl": field}, documents=documents)
+    return PostingFile(path)
+
+
+def test_a_merge_of_many_files_in_many_steps_reads_back_as_a_plain_reference(tmp_path, monkeypatch):
+    """Seven files (one of 300 articles: a term's postings span three blocks), merged in steps of a few
+    terms, and merged again with an eighth: every term, and every folded term as the sum of the terms it
+    folds, against postings kept in plain Python."""
+    from index.analysis.normalize import fold
+
+    monkeypatch.setattr(postingfile, "MERGE_TERMS", 7)
+    rng = np.random.default_rng(16)
+    names = _syllables()
+    sizes = [5, 300, 1, 40, 2, 9, 130, 11]
+    parts, reference, offset = [], {}, 0
+    for n, documents in enumerate(sizes):
+        part = _random_part(rng, names, documents)
+        parts.append((_written(tmp_path / f"{n}.vnp", part, names, documents), offset))
+        for name, postings in part.items():
+            reference.setdefault(name, []).extend((offset + d, f) for d, f in postings)
+        offset += documents
+    with open(tmp_path / "first.vnp", "wb") as f:
+        postingfile.merge(f, parts[:-1], [str(n) for n in range(len(parts) - 1)])
+    first = PostingFile(tmp_path / "first.vnp")
+    with open(tmp_path / "all.vnp", "wb") as f:
+        postingfile.merge(f, [(first, 0), parts[-1]], [str(n) for n in range(len(parts))])
+    merged = PostingFile(tmp_path / "all.vnp")
+    assert merged.documents == sum(sizes) and merged.segments == [str(n) for n in range(len(sizes))]
+    assert merged.frequencies("text_syl") == {name: len(p) for name, p in reference.items()}
+    for name, postings in reference.items():
+        ids, freqs = merged.postings("text_syl", name)
+        assert list(zip(ids.tolist(), freqs.tolist())) == postings, name
+    folded = {}
+    for name, postings in reference.items():
+        for d, f in postings:
+            folded.setdefault(fold(name), {}).setdefault(d, 0)
+            folded[fold(name)][d] += f
+    assert merged.frequencies("text_fold") == {name: len(p) for name, p in folded.items()}
+    for name, postings in folded.items():
+        ids, freqs = merged.postings("text_fold", name)
+        assert list(zip(ids.tolist(), freqs.tolist())) == sorted(postings.items()), name
+    assert merged.postings("text_fold", "lúa0") is None and merged.postings("text_syl", "lua9999") is None

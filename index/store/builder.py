@@ -32,7 +32,7 @@ from whoosh.writing import SegmentWriter
 
 from index.analysis import term_numbers
 from index.store import postingfile, stored
-from index.store.schema import GRANULARITIES, TEXT_FIELDS, TITLE_FIELDS
+from index.store.schema import FOLDED, GRANULARITIES, TEXT_FIELDS, TITLE_FIELDS
 
 # Text field: (the text it indexes, which of `term_numbers.TermNumbers.terms` granularities)
 SOURCES = {
@@ -84,7 +84,10 @@ class SegmentBuilder:
                 continue
             field = self.schema[name]
             length = 0
-            if name in SOURCES:  # scorable, so the length is the number of tokens
+            if name in FOLDED:  # its postings are its source field's, folded when the file is written
+                source, granularity = SOURCES[name]
+                length = int(terms[source][granularity][1].sum())
+            elif name in SOURCES:  # scorable, so the length is the number of tokens
                 source, granularity = SOURCES[name]
                 postings = self._text.get(name)
                 if postings is None:

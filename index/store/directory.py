@@ -1,6 +1,7 @@
 """The index directory: where it is, opening it (refusing one this version cannot read), and committing
 new segments into it under Whoosh's lock."""
 
+import contextlib
 import gc
 import json
 import os
@@ -63,13 +64,16 @@ def open_index(index_dir):
     if sorted(ix.schema.names()) != sorted(make_schema().names()):
         raise _another_version(index_dir)
     folder = getattr(ix.storage, "folder", None)
-    for segment in ix._segments() if folder is not None else ():
+    segments = ix._segments() if folder is not None else []
+    for segment in segments:
         if not postingfile.is_current(folder, segment):
             raise _another_version(index_dir)
+    check(ix)
+    merged = postingfile.merged_file(folder, segments)
+    for segment in segments[len(merged.segments) if merged is not None else 0:]:
         if not postingfile.exists(folder, segment):
             raise RebuildNeeded(without_posting_file(segment))
-    check(ix)
-    for segment in ix._segments() if folder is not None else ():
+    for segment in segments:
         # after `check`: a file its sums list and that is gone is damage; one they never listed, another version
         if not (stored.exists(folder, segment) and stored.is_current(folder, segment)):
             raise _another_version(index_dir)
@@ -151,14 +155,14 @@ def check(ix):
 
 
 def write_sums(folder, segment):
-    """Record the sizes and CRC-32s of a new segment's files (of its posting file, which checks itself,
-    the size), before a commit lists it."""
+    """Record the sizes and CRC-32s of a new segment's Whoosh files, before a commit lists it (not its
+    posting file: it checks itself, and is deleted once a merged file covers it)."""
     prefix = segment.make_filename(".")
     files = {}
     for name in sorted(os.listdir(folder)):
-        if name.startswith(prefix) and not name.endswith((SUMS, postingfile.MERGED, ".tmp")):
+        if name.startswith(prefix) and not name.endswith((SUMS, postingfile.EXTENSION, ".tmp")):
             path = os.path.join(folder, name)
-            files[name] = [os.path.getsize(path), None if name.endswith(postingfile.EXTENSION) else _crc(path)]
+            files[name] = [os.path.getsize(path), _crc(path)]
     body = json.dumps(files, sort_keys=True)
     with open(os.path.join(folder, segment.make_filename(SUMS)), "w", encoding="utf-8") as f:
         f.write(f"{zlib.crc32(body.encode('utf-8')):08x} {body}")
@@ -283,10 +287,14 @@ class Committer:
             writer._close_segment()
             for segment in self.segments:
                 write_sums(self.folder, segment)
+            covered = []
             if merge and len(segments) > 1:
                 self._remove_half_merged()
-                postingfile.merge_segments(self.ix.storage.folder, segments)
+                covered = postingfile.merge_segments(self.ix.storage.folder, segments)
             writer._commit_toc(segments)
+            for path in covered:  # what the merged file holds: readers that opened them keep them open
+                with contextlib.suppress(OSError):
+                    os.remove(path)
             self.unmerged = not merge and len(segments) > 1
         except Exception:
             self._abandon(writer)

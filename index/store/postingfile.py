@@ -1,18 +1,29 @@
-"""A segment's text postings as flat arrays, written beside the segment and read without decoding.
+"""A segment's text postings, compressed in blocks, written beside the segment and read without Whoosh.
 
 Whoosh stores each term's postings as pickled, zlib-compressed blocks found
 through an on-disk hash table walked in Python: reading the postings of one
 common syllable over a 16-segment index cost tens of milliseconds, and a
 question reads dozens of terms at several granularities. Here each text field
-of a segment (`index.builder.SOURCES`) is a few arrays: the terms' 64-bit
-hashes in order, where each term's postings and name start, the names, and the
-postings as (article number, frequency) records. A lookup is a binary search
-in a small in-memory fence (every FENCE-th hash), then a handful of `pread`s.
+of a segment (`index.store.builder.SOURCES`) is a few arrays: the terms' 64-bit
+hashes in order, where each term's postings and name start, its document
+frequency, the names, and the postings. A lookup is a binary search in a small
+in-memory fence (every FENCE-th hash), then a handful of `pread`s.
+
+Postings are laid out as Lucene's and tantivy's are: in blocks of BLOCK, article numbers as gaps and
+frequencies, each bit-packed at the width its block needs (`encode`, `decode`: numpy, no loop per
+posting). A term is its blocks' widths (two bytes a block) then their bits: 1.5 bytes a posting on
+baomoi, against 6 as flat records.
+
+A folded field (`schema.FOLDED`: "dang vien") holds no postings of its own: each of its terms lists
+the terms of its source field it folds ("đảng viên", "đang viên"), and its postings are theirs summed
+when read, the same postings a folded analyzer gives (tests/test_postingfile.py).
 
 Every file ends with a CRC-32 of each PAGE of it and a footer giving its length (as Lucene's codec
 footers do): opening a file checks its length and the checksum of that table, and reads check the
 pages they cover (each the first time it is read: about 3 us per 4 KB page), so a truncated or
-overwritten file is an IndexDamaged naming it, never a wrong answer or a loop on a short read.
+overwritten file is an IndexDamaged naming it, never a wrong answer or a loop on a short read. The
+JSON header saying where each array is comes last (before the checksums), so that a file is written
+in one pass, its postings streamed.
 
 Read with `pread` rather than memory-mapped: a server's processes would
 otherwise count every page their lookups ever touched as their own memory
@@ -21,10 +32,13 @@ page cache.
 
 The file belongs to its segment (`<segment id>.vnp`): Whoosh deletes it with
 the segment's other files when no commit lists the segment any more.
-Segments written by Whoosh itself have none and are read through Whoosh.
 An indexing run ends by merging its commit's files into one
 (`<first segment id>.all.vnp`, naming the segments it covers), so that a term
-is looked up once rather than once per segment.
+is looked up once rather than once per segment; the merge streams the terms a
+range of hashes at a time, so its memory does not grow with the archive, and
+the segments' own files are deleted once a commit lists the merged one
+(`index.store.directory`). The next run's merge takes the merged file and the
+new segments' own files.
 """
 
 import json
@@ -36,17 +50,23 @@ from array import array
 
 import numpy as np
 
+from index.analysis.normalize import fold
 from index.store.errors import IndexDamaged
+from index.store.schema import FOLDED
 
 EXTENSION = ".vnp"
 MERGED = ".all.vnp"  # named after the first segment it covers, so that Whoosh deletes it with that segment
-MAGIC = b"VNPOST06"  # the index format: bumped with the posting format, or the module paths a table of contents pickles
+MAGIC = b"VNPOST07"  # the index format: bumped with the posting format, or the module paths a table of contents pickles
 PAGE = 4096  # bytes per checksum
 _FOOTER = struct.Struct("<8sQI4x")  # FOOTER_MAGIC, the length of the data (before the checksums), their CRC-32
 FOOTER_MAGIC = b"VNPSUMS1"
 FENCE = 64  # hashes per block: the fence holds one in FENCE, a lookup reads one or two blocks
-_HEADER = 16  # MAGIC and the JSON header's length
+BLOCK = 128  # postings per block: each block's gaps and frequencies packed at the widths it needs
 _MAX_FREQUENCY = np.iinfo(np.uint16).max  # a term more frequent in one article is counted this many times
+# A merge step: the terms of one range of hashes, about this many bytes of postings (or terms) from all
+# the files merged: the merge's memory is bounded by it, whatever the archive's size.
+MERGE_BYTES = 4 << 20
+MERGE_TERMS = 1 << 19
 
 
 # A term's 128-bit digest: two 64-bit FNV-1a-style hashes of its UTF-8 bytes (different seeds and
@@ -99,6 +119,172 @@ def digests(blob, starts, lengths):
     return out[0], out[1]
 
 
+_POWERS = 2 ** np.arange(63, dtype=np.int64)
+
+
+def _bit_lengths(values):
+    """The bits each of `values` (non-negative) needs: 0 for 0."""
+    return np.searchsorted(_POWERS, values, side="right").astype(np.int64)
+
+
+def _blocks(counts):
+    """(term, index in its term, postings) of each block of terms of `counts` postings (each >= 1), and
+    each term's number of blocks and first block."""
+    blocks = (counts + BLOCK - 1) // BLOCK
+    first_block = np.cumsum(blocks) - blocks
+    term = np.repeat(np.arange(len(counts)), blocks)
+    in_term = np.arange(len(term)) - first_block[term]
+    return term, in_term, np.minimum(counts[term] - BLOCK * in_term, BLOCK), blocks, first_block
+
+
+def _first_bits(offsets, term, blocks, first_block, bits):
+    """Each block's first bit: a term is two bytes per block (its widths), then its blocks' bits."""
+    before = np.cumsum(bits) - bits
+    return 8 * (offsets[term] + 2 * blocks[term]) + before - before[first_block][term]
+
+
+def _postings_of_blocks(sizes):
+    """(block, position in it) of each posting of blocks of `sizes`."""
+    block = np.repeat(np.arange(len(sizes)), sizes)
+    return block, np.arange(len(block)) - (np.cumsum(sizes) - sizes)[block]
+
+
+def encode(docs, freqs, counts):
+    """(bytes as uint8, each term's first byte and the end) of the postings of terms: `docs` ascending
+    within each term, terms one after another, `counts` postings each (>= 1), `freqs` >= 1."""
+    docs = np.asarray(docs, dtype=np.int64)
+    values = np.asarray(freqs, dtype=np.int64) - 1
+    counts = np.asarray(counts, dtype=np.int64)
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    if not len(docs):
+        return np.zeros(0, dtype=np.uint8), offsets
+    firsts = np.cumsum(counts) - counts
+    gaps = np.empty(len(docs), dtype=np.int64)
+    gaps[1:] = docs[1:] - docs[:-1] - 1
+    gaps[firsts] = docs[firsts]
+    term, in_term, sizes, blocks, first_block = _blocks(counts)
+    starts = np.cumsum(sizes) - sizes
+    doc_bits = _bit_lengths(np.maximum.reduceat(gaps, starts))
+    freq_bits = _bit_lengths(np.maximum.reduceat(values, starts))
+    bits = sizes * (doc_bits + freq_bits)
+    np.cumsum(2 * blocks + (np.add.reduceat(bits, first_block) + 7) // 8, out=offsets[1:])
+    out = np.zeros(int(offsets[-1]) + 8, dtype=np.uint8)  # 8 bytes of room for the last value's lanes
+    headers = offsets[term] + 2 * in_term
+    out[headers] = doc_bits
+    out[headers + 1] = freq_bits
+    first_bit = _first_bits(offsets, term, blocks, first_block, bits)
+    block, at = _postings_of_blocks(sizes)
+    width = doc_bits[block]
+    _put(out, first_bit[block] + at * width, gaps)
+    _put(out, first_bit[block] + sizes[block] * width + at * freq_bits[block], values)
+    return out[:-8], offsets
+
+
+def _put(out, positions, values):
+    """Write each of `values` at its bit position in `out` (little-endian bits; no two overlap)."""
+    byte = positions >> 3
+    shifted = values.astype(np.uint64) << (positions & 7).astype(np.uint64)
+    for k in range(5):  # a value of up to 32 bits, shifted by up to 7, spans 5 bytes
+        lane = (shifted >> np.uint64(8 * k)) & np.uint64(255)
+        if lane.any():
+            out += np.bincount(byte + k, weights=lane, minlength=len(out)).astype(np.uint8)
+
+
+def _take(buf, positions, widths):
+    """The values of `widths` bits at bit `positions` of `buf` (with 8 bytes of room after the last): one
+    unaligned 64-bit read each (a value of up to 32 bits, shifted by up to 7; the bits above it masked)."""
+    words = np.ndarray(shape=(len(buf) - 7,), dtype="<i8", buffer=buf, strides=(1,))[positions >> 3]
+    return (words >> (positions & 7)) & ((1 << widths) - 1)
+
+
+def decode(buf, offsets, counts):
+    """(article numbers, frequencies) of the terms at `offsets` of `buf` (bytes as uint8, with 8 bytes of
+    room after the last term) with `counts` postings each, one term after another."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    if not len(counts):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if len(counts) == 1 and counts[0] <= BLOCK:  # one block (most lookups): the same, in fewer steps
+        n, first = int(counts[0]), int(offsets[0])
+        doc_bits, freq_bits = int(buf[first]), int(buf[first + 1])
+        at = np.arange(n, dtype=np.int64)
+        steps = _take(buf, 8 * first + 16 + at * doc_bits, doc_bits) + 1
+        freqs = _take(buf, 8 * first + 16 + n * doc_bits + at * freq_bits, freq_bits) + 1
+        return np.cumsum(steps) - 1, freqs
+    term, in_term, sizes, blocks, first_block = _blocks(counts)
+    headers = offsets[term] + 2 * in_term
+    doc_bits = buf[headers].astype(np.int64)
+    freq_bits = buf[headers + 1].astype(np.int64)
+    first_bit = _first_bits(offsets, term, blocks, first_block, sizes * (doc_bits + freq_bits))
+    block, at = _postings_of_blocks(sizes)
+    width = doc_bits[block]
+    steps = _take(buf, first_bit[block] + at * width, width) + 1
+    freqs = _take(buf, first_bit[block] + sizes[block] * width + at * freq_bits[block], freq_bits[block]) + 1
+    totals = np.cumsum(steps)
+    firsts = np.cumsum(counts) - counts
+    return totals - np.repeat(totals[firsts] - steps[firsts], counts) - 1, freqs
+
+
+class Terms:
+    """Terms in file order, by (hash, check): their hashes and checks (the two halves of their digests), their
+    names (UTF-8, one after another, and where each ends) and how many articles hold each."""
+
+    __slots__ = ("hashes", "checks", "names", "ends", "dfs")
+
+    def __init__(self, hashes, checks, names, ends, dfs):
+        self.hashes, self.checks, self.names, self.ends, self.dfs = hashes, checks, names, ends, dfs
+
+    def __len__(self):
+        return len(self.hashes)
+
+    @classmethod
+    def of_names(cls, names, ends, dfs):
+        """These terms, their digests computed (`names`: the UTF-8 blob, `ends`: each name's end)."""
+        starts = ends[:-1]
+        hashes, checks = digests(names, starts, ends[1:] - starts)
+        return cls(hashes, checks, names, ends, dfs)
+
+    @classmethod
+    def joined(cls, parts):
+        parts = [part for part in parts if len(part)]
+        if not parts:
+            return _empty_terms()
+        ends = [parts[0].ends[:1] * 0]
+        for part in parts:
+            ends.append(part.ends[1:] - part.ends[0] + ends[-1][-1])
+        return cls(np.concatenate([p.hashes for p in parts]), np.concatenate([p.checks for p in parts]),
+                   np.concatenate([p.names for p in parts]), np.concatenate(ends).astype(np.int64),
+                   np.concatenate([p.dfs for p in parts]))
+
+    def take(self, indices, dfs=None):
+        """These terms at `indices`, with `dfs` (else their own)."""
+        starts = self.ends[:-1][indices]
+        lengths = self.ends[1:][indices] - starts
+        ends = np.zeros(len(indices) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=ends[1:])
+        return Terms(self.hashes[indices], self.checks[indices], _gather(self.names, starts, lengths), ends,
+                     self.dfs[indices] if dfs is None else dfs)
+
+    def strings(self):
+        blob = self.names.tobytes()
+        bounds = self.ends.tolist()
+        return [blob[bounds[i]:bounds[i + 1]].decode("utf-8") for i in range(len(self))]
+
+    def order(self):
+        """The file order of these terms, and where each group of equal terms (equal digests) starts in it:
+        a term's pieces stay in the order they are given (the article order, merging)."""
+        order = np.lexsort((np.arange(len(self)), self.checks, self.hashes))
+        hashes, checks = self.hashes[order], self.checks[order]
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = (hashes[1:] != hashes[:-1]) | (checks[1:] != checks[:-1])
+        return order, np.flatnonzero(new)
+
+
+def _empty_terms():
+    return Terms(np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(0, np.uint8), np.zeros(1, np.int64),
+                 np.zeros(0, np.int64))
+
+
 class FieldPostings:
     """A text field's postings as a segment is built: each article's distinct term keys (numbers,
     `index.analysis.term_numbers`) and frequencies appended as arrays, grouped per term once, when the file is
@@ -118,79 +304,206 @@ class FieldPostings:
         self._counts.append(len(keys))
         return int(freqs.sum())
 
-    def arrays(self, docs_dtype):
-        """{array name: array} of the field as the file holds it.
-
-        Beside each term's hash, the other half of its 128-bit digest: merging files, two terms are
-        the same term when both halves are (a name comparison for every term would take minutes).
-        """
+    def postings(self):
+        """(Terms, article numbers, frequencies) of the field in file order, each term's by article."""
         keys = np.concatenate(self._keys or [np.zeros(0, np.int64)])
         by_key = np.argsort(keys, kind="stable")  # each term's postings together, by article
         keys = keys[by_key]
         first = np.flatnonzero(np.diff(keys, prepend=-1))  # where each distinct key's run starts
         counts = np.diff(first, append=len(keys))
-        keys = keys[first]
-        source, starts, lengths = self._names(keys)
+        source, starts, lengths = self._names(keys[first])
         name_lengths = lengths.sum(axis=1)
-        names = _gather(source, starts.ravel(), lengths.ravel())  # each key's name, in key order
-        name_starts = np.cumsum(name_lengths) - name_lengths
-        hashes, checks = digests(names, name_starts, name_lengths)
-        order = np.lexsort((checks, hashes))  # file position -> term (index into keys)
+        ends = np.zeros(len(first) + 1, dtype=np.int64)
+        np.cumsum(name_lengths, out=ends[1:])
+        terms = Terms.of_names(_gather(source, starts.ravel(), lengths.ravel()), ends, counts)
+        order, _ = terms.order()
         grouped = _gather(by_key, first[order], counts[order])  # postings by term in file order, then by article
-        entries = _entries(counts[order], name_lengths[order])
         docs = np.repeat(np.frombuffer(self._docs, dtype=np.int64), np.frombuffer(self._counts, dtype=np.int64))
-        records = np.zeros(len(grouped), dtype=_records(docs_dtype))
-        records["doc"] = docs[grouped]
-        records["freq"] = np.minimum(np.concatenate(self._freqs or [np.zeros(0, np.int64)])[grouped], _MAX_FREQUENCY)
-        return _arrays(hashes[order], checks[order], entries, _gather(names, name_starts[order], name_lengths[order]),
-                       records)
+        freqs = np.concatenate(self._freqs or [np.zeros(0, np.int64)])
+        return terms.take(order), docs[grouped], np.minimum(freqs[grouped], _MAX_FREQUENCY)
 
 
-def _entries(counts, name_lengths):
-    """Each term's (first posting, first byte of its name), and the ends after the last, from the terms'
-    posting counts and name lengths in file order."""
-    entries = np.zeros((len(name_lengths) + 1, 2), dtype=np.int64)
-    np.cumsum(counts, out=entries[1:, 0])
-    np.cumsum(name_lengths, out=entries[1:, 1])
-    return entries
+def _smallest(values):
+    """`values` (non-negative integers) as uint32 when they fit, else uint64."""
+    return values.astype(np.uint32 if not values.size or values.max() < 2 ** 32 else np.uint64)
 
 
-def _arrays(hashes, checks, entries, names, records):
-    return {"hashes": hashes, "checks": checks, "fence": hashes[::FENCE].copy(), "entries": entries,
-            "names": names, "postings": records}
+class _Writer:
+    """Writes a posting file in one pass: MAGIC, the arrays as they come, then the header saying where each is."""
+
+    def __init__(self, f, documents, segments=None):
+        self._out = _Checksummed(f)
+        self._out.write(MAGIC)
+        self._header = {"documents": documents, "segments": segments, "fields": {}}
+
+    def array(self, data):
+        """Write `data` (a numpy array); returns how the header describes it: [offset, dtype, length]."""
+        at = self._out.length
+        self._out.write(np.ascontiguousarray(data).tobytes())
+        return [at, data.dtype.str, len(data)]
+
+    def terms(self, terms, starts):
+        """Write the dictionary of `terms`, `starts` saying where each term's postings (or folded terms) start
+        (and the end); returns its description. Each term's start and document frequency are side by side
+        in `entries`: one read."""
+        entries = np.stack([starts, np.append(terms.dfs, 0)], axis=1).ravel()
+        return {"terms": len(terms), "hashes": self.array(terms.hashes), "fence": self.array(terms.hashes[::FENCE]),
+                "entries": self.array(_smallest(entries)), "ends": self.array(_smallest(terms.ends)),
+                "names": self.array(terms.names)}
+
+    def field(self, name, described):
+        self._header["fields"][name] = described
+
+    def finish(self):
+        head = json.dumps(self._header).encode("utf-8")
+        self._out.write(head + len(head).to_bytes(8, "little"))
+        self._out.finish()
 
 
-def _records(docs_dtype):
-    return np.dtype([("doc", docs_dtype), ("freq", np.uint16)])
+class _FieldWriter:
+    """One field's postings, written a step of terms at a time (in file order), then its dictionary."""
+
+    def __init__(self, writer):
+        self._writer = writer
+        self._at = None
+        self._bytes = 0
+        self._terms, self._offsets = [], []
+
+    def add(self, terms, docs, freqs):
+        data, offsets = encode(docs, freqs, terms.dfs)
+        at = self._writer.array(data)[0]
+        self._at = at if self._at is None else self._at
+        self._offsets.append(offsets[:-1] + self._bytes)
+        self._bytes += len(data)
+        self._terms.append(terms)
+
+    def finish(self):
+        """(Terms written, the field's description)."""
+        terms = Terms.joined(self._terms) if self._terms else _empty_terms()
+        offsets = np.append(np.concatenate(self._offsets or [np.zeros(0, np.int64)]), self._bytes)
+        described = self._writer.terms(terms, offsets)
+        described["postings"] = [self._writer.array(np.zeros(0, np.uint8))[0] if self._at is None else self._at,
+                                 "|u1", self._bytes]
+        return terms, described
 
 
-def _docs_dtype(documents):
-    return np.dtype(np.uint16 if documents <= np.iinfo(np.uint16).max + 1 else np.uint32)
+def _folding(source):
+    """(the folded terms of `source`'s terms without their dfs, and the folded term of each source term)."""
+    folded = [fold(name).encode("utf-8") for name in source.strings()]
+    lengths = np.fromiter(map(len, folded), dtype=np.int64, count=len(folded))
+    ends = np.zeros(len(folded) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ends[1:])
+    terms = Terms.of_names(np.frombuffer(b"".join(folded), dtype=np.uint8), ends, np.zeros(len(folded), np.int64))
+    order, groups = terms.order()
+    starts = np.zeros(len(order), dtype=bool)
+    starts[groups] = True
+    of_source = np.empty(len(order), dtype=np.int64)
+    of_source[order] = np.cumsum(starts) - 1
+    return terms.take(order[groups]), of_source
+
+
+def _write_folded(writer, folded, of_source):
+    """Describe a folded field of `folded` terms; `of_source`: the folded term of each source term."""
+    starts = np.zeros(len(folded) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(of_source, minlength=len(folded)), out=starts[1:])
+    described = writer.terms(folded, starts)
+    described["variants"] = writer.array(np.argsort(of_source, kind="stable").astype(np.uint32))
+    return described
 
 
 def write(f, fields, documents):
-    """Write {field name: FieldPostings} of a segment of `documents` articles into the binary file `f`."""
-    docs_dtype = _docs_dtype(documents)
-    _write(f, {name: postings.arrays(docs_dtype) for name, postings in fields.items()}, documents, docs_dtype)
-
-
-def _write(f, fields, documents, docs_dtype, segments=None):
-    arrays, header = [], {"documents": documents, "docs": docs_dtype.str, "segments": segments, "fields": {}}
-    offset = 0
+    """Write {field name: FieldPostings} of a segment of `documents` articles into the binary file `f`; each
+    folded field (`schema.FOLDED`) as the list of its source field's terms it folds."""
+    writer = _Writer(f, documents)
     for name in sorted(fields):
-        described = header["fields"][name] = {"terms": len(fields[name]["hashes"])}
-        for key, data in fields[name].items():
-            described[key] = offset
-            arrays.append(data)
-            offset += -(-data.nbytes // 8) * 8  # every array 8-byte aligned
-    head = json.dumps(header).encode("utf-8")
-    head += b" " * (-len(head) % 8)
-    out = _Checksummed(f)
-    out.write(MAGIC + len(head).to_bytes(8, "little") + head)
-    for data in arrays:
-        out.write(data.tobytes())
-        out.write(b"\0" * (-data.nbytes % 8))
-    out.finish()
+        terms, docs, freqs = fields[name].postings()
+        field = _FieldWriter(writer)
+        field.add(terms, docs, freqs)
+        terms, described = field.finish()
+        writer.field(name, described)
+        for folded_name in (n for n, source in FOLDED.items() if source == name):
+            folded, of_source = _folding(terms)
+            # a folded term's articles: those of its source terms, each once
+            held = np.unique(np.repeat(of_source, terms.dfs) * max(documents, 1) + docs) // max(documents, 1)
+            folded.dfs = np.bincount(held, minlength=len(folded))
+            writer.field(folded_name, {**_write_folded(writer, folded, of_source), "source": name})
+    writer.finish()
+
+
+def _steps(fields):
+    """The merge of `fields` ([(_Field, first article number)]) in steps: for each range of hashes, the
+    (field, first article number, first term, end) of each field's terms in it."""
+    size = sum(field.postings_bytes for field, _ in fields)
+    terms = sum(field.terms for field, _ in fields)
+    steps = max(1, -(-size // MERGE_BYTES), -(-terms // MERGE_TERMS))
+    bounds = [2 ** 64 * step // steps for step in range(steps + 1)]
+    cuts = [[field.position(bound) for bound in bounds] for field, _ in fields]
+    for step in range(steps):
+        found = [(field, offset, cut[step], cut[step + 1]) for (field, offset), cut in zip(fields, cuts)
+                 if cut[step] < cut[step + 1]]
+        if found:
+            yield found
+
+
+def _merged_terms(pieces):
+    """The terms of `pieces` ([Terms], in article order) as one, and for each of its terms the
+    entries (indices into the pieces joined) it is made of, in article order."""
+    terms = Terms.joined(pieces)
+    order, groups = terms.order()
+    counts = np.diff(groups, append=len(order))
+    return terms.take(order[groups], np.add.reduceat(terms.dfs[order], groups) if len(groups) else None), order, counts
+
+
+def _merge_postings(writer, fields):
+    """Write one field merged from `fields` ([(_Field, first article number)]); returns its Terms."""
+    out = _FieldWriter(writer)
+    for step in _steps(fields):
+        pieces, docs, freqs = [], [], []
+        for field, offset, first, end in step:
+            pieces.append(field.terms_between(first, end))
+            d, q = field.postings_between(first, end)
+            docs.append(d + offset)
+            freqs.append(q)
+        terms, order, _ = _merged_terms(pieces)
+        dfs = np.concatenate([piece.dfs for piece in pieces])
+        grouped = _gather(np.arange(int(dfs.sum())), (np.cumsum(dfs) - dfs)[order], dfs[order])
+        out.add(terms, np.concatenate(docs)[grouped], np.concatenate(freqs)[grouped])
+    return out.finish()
+
+
+def _merge_folded(writer, fields, source):
+    """Describe one folded field merged from `fields` ([(_Field, first article number)]), whose merged source
+    field's terms are `source`: each part's articles are its own, so a folded term's dfs add up."""
+    pieces = []
+    for step in _steps(fields):
+        terms, _, _ = _merged_terms([field.terms_between(first, end) for field, _, first, end in step])
+        pieces.append(terms)
+    merged = Terms.joined(pieces) if pieces else _empty_terms()
+    folded, of_source = _folding(source)
+    if not (np.array_equal(folded.hashes, merged.hashes) and np.array_equal(folded.checks, merged.checks)):
+        raise ValueError("the folded terms of the files merged are not those of their source terms")
+    folded.dfs = merged.dfs
+    return _write_folded(writer, folded, of_source)
+
+
+def merge(f, parts, segments):
+    """Write into `f` one posting file for all of `parts` ([(PostingFile, first article number)], in the
+    reader's order), the articles numbered as the index reader numbers them; `segments` are the ids
+    of the segments it covers, in that order."""
+    documents = max((offset + part.documents for part, offset in parts), default=0)
+    names = sorted({name for part, _ in parts for name in part._fields})
+    writer = _Writer(f, documents, segments)
+    sources = {}
+    for name in (n for n in names if n not in FOLDED):
+        terms, described = _merge_postings(writer, [(part._fields[name], offset) for part, offset in parts
+                                                     if name in part._fields])
+        writer.field(name, described)
+        sources[name] = terms
+    for name in (n for n in names if n in FOLDED):
+        fields = [(part._fields[name], offset) for part, offset in parts if name in part._fields]
+        source = sources.get(FOLDED[name], _empty_terms())
+        writer.field(name, {**_merge_folded(writer, fields, source), "source": FOLDED[name]})
+    writer.finish()
 
 
 class _Checksummed:
@@ -200,11 +513,11 @@ class _Checksummed:
         self._f = f
         self._page = bytearray()
         self._sums = array("I")
-        self._length = 0
+        self.length = 0
 
     def write(self, data):
         self._f.write(data)
-        self._length += len(data)
+        self.length += len(data)
         view = memoryview(data).cast("B")
         if self._page:
             taken = PAGE - len(self._page)
@@ -223,7 +536,7 @@ class _Checksummed:
             self._sums.append(zlib.crc32(self._page))
         table = np.asarray(self._sums, dtype="<u4").tobytes()
         self._f.write(table + b"\0" * (-len(table) % 8))
-        self._f.write(_FOOTER.pack(FOOTER_MAGIC, self._length, zlib.crc32(table)))
+        self._f.write(_FOOTER.pack(FOOTER_MAGIC, self.length, zlib.crc32(table)))
 
 
 def _gather(data, starts, lengths):
@@ -234,99 +547,99 @@ def _gather(data, starts, lengths):
                 + np.repeat((starts - ends + lengths).astype(kind), lengths)]
 
 
-def _merged_field(parts, field, docs_dtype):
-    """One field of `parts` ([(PostingFile, first article number)]) as the arrays of a single file."""
-    hashes, checks, part_of, counts, firsts, lengths, starts, names, records = [], [], [], [], [], [], [], [], []
-    name_base = record_base = 0
-    for n, (part, offset) in enumerate(parts):
-        if not part.has_field(field):
-            continue
-        arrays = part._fields[field].arrays()
-        entries = arrays["entries"]
-        hashes.append(arrays["hashes"])
-        checks.append(arrays["checks"])
-        part_of.append(np.full(len(arrays["hashes"]), n, dtype=np.int32))
-        counts.append(np.diff(entries[:, 0]))
-        firsts.append(entries[:-1, 0] + record_base)
-        lengths.append(np.diff(entries[:, 1]))
-        starts.append(entries[:-1, 1] + name_base)
-        names.append(arrays["names"])
-        postings = np.zeros(len(arrays["postings"]), dtype=_records(docs_dtype))
-        postings["doc"] = arrays["postings"]["doc"].astype(docs_dtype) + offset
-        postings["freq"] = arrays["postings"]["freq"]
-        records.append(postings)
-        name_base += len(arrays["names"])
-        record_base += len(postings)
-    hashes, checks, part_of = np.concatenate(hashes), np.concatenate(checks), np.concatenate(part_of)
-    counts, firsts = np.concatenate(counts), np.concatenate(firsts)
-    lengths, starts = np.concatenate(lengths), np.concatenate(starts)
-    order = np.lexsort((part_of, checks, hashes))  # a term's pieces together, in article order
-    hashes, checks, counts, firsts = hashes[order], checks[order], counts[order], firsts[order]
-    new = np.ones(len(order), dtype=bool)
-    new[1:] = (hashes[1:] != hashes[:-1]) | (checks[1:] != checks[:-1])
-    groups = np.flatnonzero(new)
-    named = order[groups]
-    entries = _entries(np.add.reduceat(counts, groups) if len(groups) else [], lengths[named])
-    return _arrays(hashes[groups], checks[groups], entries,
-                   _gather(np.concatenate(names), starts[named], lengths[named]),
-                   _gather(np.concatenate(records), firsts, counts))
-
-
-def merge(f, parts, segments):
-    """Write into `f` one posting file for all of `parts` ([(PostingFile, first article number)], in the
-    reader's order), the articles numbered as the index reader numbers them; `segments` are the ids
-    of the segments it covers, in that order."""
-    documents = max((offset + part.documents for part, offset in parts), default=0)
-    docs_dtype = _docs_dtype(documents)
-    fields = sorted({name for part, _ in parts for name in part._fields})
-    _write(f, {name: _merged_field(parts, name, docs_dtype) for name in fields}, documents, docs_dtype, segments)
-
-
 class _Field:
     """One field of a posting file: its fence in memory, the rest read on demand."""
 
-    def __init__(self, file, base, described, records):
+    def __init__(self, file, described):
         self._file = file
         self.terms = described["terms"]
-        self._at = {key: base + described[key] for key in ("hashes", "checks", "entries", "names", "postings")}
-        self._records = records
-        self.fence = file.read(base + described["fence"], np.uint64, -(-self.terms // FENCE))
+        self.source = described.get("source")  # a folded field's: the field whose terms it lists
+        self._arrays = {key: value for key, value in described.items() if isinstance(value, list)}
+        self.postings_bytes = self._arrays["postings"][2] if "postings" in self._arrays else 0
+        self.fence = self._read("fence")
+
+    def _read(self, key, start=0, end=None):
+        at, dtype, length = self._arrays[key]
+        dtype = np.dtype(dtype)
+        end = length if end is None else end
+        if not 0 <= start <= end <= length:
+            raise IndexDamaged(self._file.path, f"a read of {key} [{start}:{end}] past its {length} items")
+        return self._file.read(at + dtype.itemsize * start, dtype, end - start)
+
+    def entries(self, first, end):
+        """Terms `first` to `end`'s (where their postings or folded terms start, document frequency), as int64."""
+        return self._read("entries", 2 * first, 2 * end).reshape(-1, 2).astype(np.int64)
 
     def find(self, name, key):
-        """(first posting, end) of the term `name` (UTF-8) whose `term_hash` is `key`, or None."""
+        """The index of the term `name` (UTF-8) whose `term_hash` is `key`, or None."""
         first = max(int(self.fence.searchsorted(key)) - 1, 0) * FENCE  # `key`'s run starts in this block or next
         while first < self.terms:
-            block = self._file.read(self._at["hashes"] + 8 * first, np.uint64, min(2 * FENCE, self.terms - first))
+            block = self._read("hashes", first, min(first + 2 * FENCE, self.terms))
             i = int(block.searchsorted(key))
             while i < len(block) and block[i] == key:
-                entry = self._file.read(self._at["entries"] + 16 * (first + i), np.int64, 4).tolist()
-                if self._file.pread(entry[3] - entry[1], self._at["names"] + entry[1]) == name:
-                    return entry[0], entry[2]
+                ends = self._read("ends", first + i, first + i + 2).tolist()
+                if self._file.pread(ends[1] - ends[0], self._arrays["names"][0] + ends[0]) == name:
+                    return first + i
                 i += 1
             if i < len(block):
                 return None
             first += len(block)
         return None
 
-    def postings(self, start, end):
-        return self._file.read(self._at["postings"] + self._records.itemsize * start, self._records, end - start)
+    def position(self, key):
+        """The index of the first term whose hash is `key` or more (`key` up to 2 ** 64)."""
+        if key >= 2 ** 64:
+            return self.terms
+        block = int(self.fence.searchsorted(np.uint64(key)))
+        if block == 0:
+            return 0
+        first = (block - 1) * FENCE
+        hashes = self._read("hashes", first, min(first + FENCE, self.terms))
+        return first + int(hashes.searchsorted(np.uint64(key)))
 
-    def arrays(self):
-        """Every array of the field, read whole (merging)."""
-        entries = self._file.read(self._at["entries"], np.int64, 2 * (self.terms + 1)).reshape(-1, 2)
-        return {"hashes": self._file.read(self._at["hashes"], np.uint64, self.terms),
-                "checks": self._file.read(self._at["checks"], np.uint64, self.terms),
-                "entries": entries,
-                "names": self._file.read(self._at["names"], np.uint8, int(entries[-1, 1])),
-                "postings": self.postings(0, int(entries[-1, 0]))}
+    def terms_between(self, first, end):
+        """Terms `first` to `end` (their checks computed from their names)."""
+        ends = self._read("ends", first, end + 1).astype(np.int64)
+        names = self._file.read(self._arrays["names"][0] + int(ends[0]), np.uint8, int(ends[-1] - ends[0]))
+        terms = Terms.of_names(names, ends - ends[0], self.entries(first, end)[:, 1])
+        if not np.array_equal(terms.hashes, self._read("hashes", first, end)):
+            raise IndexDamaged(self._file.path, "its term hashes do not match their names")
+        return terms
+
+    def postings_between(self, first, end):
+        """(article numbers, frequencies) of terms `first` to `end`, one term after another."""
+        entries = self.entries(first, end + 1)
+        offsets = entries[:, 0]
+        data = self._file.pread(int(offsets[-1] - offsets[0]), self._arrays["postings"][0] + int(offsets[0]))
+        buf = np.frombuffer(data + bytes(8), dtype=np.uint8)
+        return decode(buf, offsets[:-1] - offsets[0], entries[:-1, 1])
+
+    def postings_of(self, terms):
+        """(article numbers, frequencies) of the terms at indices `terms`, one after another: read apart,
+        decoded together."""
+        if len(terms) == 1:
+            return self.postings_between(terms[0], terms[0] + 1)
+        data, starts, counts, at = [], [], [], 0
+        for term in terms:
+            (offset, df), (end, _) = self.entries(term, term + 2).tolist()
+            data.append(self._file.pread(end - offset, self._arrays["postings"][0] + offset))
+            starts.append(at)
+            at += len(data[-1])
+            counts.append(df)
+        buf = np.frombuffer(b"".join(data) + bytes(8), dtype=np.uint8)
+        return decode(buf, np.array(starts, dtype=np.int64), np.array(counts, dtype=np.int64))
+
+    def variants(self, term):
+        """The indices of the source field's terms that the folded term `term` folds."""
+        (start, _), (end, _) = self.entries(term, term + 2).tolist()
+        return self._read("variants", start, end).tolist()
 
     def frequencies(self):
         """{term: document frequency}."""
-        entries = self._file.read(self._at["entries"], np.int64, 2 * (self.terms + 1)).reshape(-1, 2)
-        blob = self._file.pread(int(entries[-1, 1]), self._at["names"])
-        bounds = entries[:, 1].tolist()
-        counts = np.diff(entries[:, 0]).tolist()
-        return {blob[bounds[i]:bounds[i + 1]].decode("utf-8"): counts[i] for i in range(self.terms)}
+        ends = self._read("ends").tolist()
+        blob = self._file.pread(ends[-1], self._arrays["names"][0])
+        counts = self.entries(0, self.terms)[:, 1].tolist()
+        return {blob[ends[i]:ends[i + 1]].decode("utf-8"): counts[i] for i in range(self.terms)}
 
 
 def _folder(segment_reader):
@@ -395,19 +708,20 @@ class PostingFile:
     """A segment's posting file, or a merged one: safe to share between threads."""
 
     def __init__(self, path):
+        self.path = path
         file = _File(path)
-        if file.pread(8, 0) != MAGIC:
+        if file.pread(len(MAGIC), 0) != MAGIC:
             raise IndexDamaged(path, "not a posting file of this version")
-        length = int.from_bytes(file.pread(8, 8), "little")
+        length = int.from_bytes(file.pread(8, file.end - 8), "little") if file.end >= len(MAGIC) + 8 else -1
         try:
-            header = json.loads(file.pread(length, _HEADER))
+            if not 0 <= length <= file.end - len(MAGIC) - 8:
+                raise ValueError(f"a header of {length} bytes")
+            header = json.loads(file.pread(length, file.end - 8 - length))
             self.documents = header["documents"]
             self.segments = header["segments"]
-            records = _records(np.dtype(header["docs"]))
-            described = header["fields"].items()
-        except (ValueError, KeyError, TypeError, AttributeError) as e:  # checksums right, content not ours
+            self._fields = {name: _Field(file, described) for name, described in header["fields"].items()}
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:  # checksums right, content not ours
             raise IndexDamaged(path, f"its header cannot be read: {e}") from None
-        self._fields = {name: _Field(file, _HEADER + length, described, records) for name, described in described}
 
     @classmethod
     def of(cls, segment_reader):
@@ -421,17 +735,10 @@ class PostingFile:
 
     @classmethod
     def merged(cls, reader):
-        """The posting file covering every segment of the index `reader` reads, as the last indexing run
-        merged them, or None (one segment, or segments added since)."""
+        """The merged posting file covering the first segments of the index `reader` reads (as an indexing
+        run merged them), or None."""
         leaves = reader.leaf_readers()
-        folder = _folder(leaves[0][0]) if len(leaves) > 1 else None
-        if folder is None:
-            return None
-        path = os.path.join(folder, leaves[0][0].segment().make_filename(MERGED))
-        if not os.path.exists(path):
-            return None
-        found = cls(path)
-        return found if found.segments == [leaf.segment().segment_id() for leaf, _ in leaves] else None
+        return merged_file(_folder(leaves[0][0]), [leaf.segment() for leaf, _ in leaves])
 
     def has_field(self, field):
         return field in self._fields
@@ -448,20 +755,55 @@ class PostingFile:
         if key is None:
             term = term.encode("utf-8")
             key = term_hash(term)
-        span = found.find(term, np.uint64(key))
-        if span is None:
+        at = found.find(term, np.uint64(key))
+        if at is None:
             return None
-        records = found.postings(*span)
-        return records["doc"].astype(np.int32), records["freq"].astype(np.float32)
+        if found.source is None:
+            docs, freqs = found.postings_between(at, at + 1)
+        else:
+            variants = found.variants(at)
+            docs, freqs = self._fields[found.source].postings_of(variants)
+            if len(variants) > 1:
+                docs, freqs = _summed(docs, freqs)
+        return docs.astype(np.int32), freqs.astype(np.float32)
 
     def frequencies(self, field):
         """{term: how many articles of the segment hold it} in `field`."""
         return self._fields[field].frequencies()
 
 
+def _summed(docs, freqs):
+    """Postings of several terms, one after another, as one: each article once, its frequencies summed.
+    Counted per article when they are many (no sort), else sorted."""
+    if len(docs) * 16 > int(docs.max()):
+        summed = np.bincount(docs, weights=freqs)
+        held = np.flatnonzero(summed)
+        return held, summed[held]
+    order = np.argsort(docs, kind="stable")
+    docs = docs[order]
+    starts = np.flatnonzero(np.diff(docs, prepend=-1))
+    return docs[starts], np.add.reduceat(freqs[order], starts)
+
+
 def exists(folder, segment):
     """Whether the Whoosh `segment` has its own posting file."""
     return os.path.exists(os.path.join(folder, segment.make_filename(EXTENSION)))
+
+
+def merged_file(folder, segments):
+    """The merged posting file named after the first of a commit's Whoosh `segments` (in order) when the
+    segments it covers are the first of them (the segments after them have their own), else None.
+
+    A file covering other segments was merged for another commit: a newer one (its segments' own
+    files are deleted; `Engine.current` moves on to that commit), or one a later run replaced."""
+    if folder is None or not segments or segments[0] is None:
+        return None
+    path = os.path.join(folder, segments[0].make_filename(MERGED))
+    if not os.path.exists(path):
+        return None
+    found = PostingFile(path)
+    covers = found.segments or []
+    return found if covers and covers == [segment.segment_id() for segment in segments[:len(covers)]] else None
 
 
 def is_current(folder, segment):
@@ -486,18 +828,25 @@ def check(path):
 
 def merge_segments(folder, segments):
     """Merge the posting files of Whoosh `segments` (a commit's list, in order) into one, before the commit
-    is written: a query then looks a term up once instead of once per segment.
+    is written: a query then looks a term up once instead of once per segment. Returns the segments'
+    own posting files the merged file makes redundant, to delete once the commit is written.
 
-    Written to a temporary name and renamed: readers of the previous commit keep the file they opened,
-    and a crash leaves nothing a reader would take (the file names the segments it covers).
-    Does nothing when a segment has no posting file of its own.
+    The files merged are the last merged file, where it covers the first segments, and the others'
+    own. Written to a temporary name and renamed: readers of the previous commit keep the file they
+    opened, and a crash leaves nothing a reader would take (the file names the segments it covers).
+    Does nothing when a segment has neither.
     """
-    parts, offset = [], 0
-    for segment in segments:
+    merged = merged_file(folder, segments)
+    covered = len(merged.segments) if merged is not None else 0
+    parts = [(merged, 0)] if merged is not None else []
+    offset = sum(segment.doc_count_all() for segment in segments[:covered])
+    own = []
+    for segment in segments[covered:]:
         path = os.path.join(folder, segment.make_filename(EXTENSION))
         if not os.path.exists(path):
-            return
+            return []
         parts.append((PostingFile(path), offset))
+        own.append(path)
         offset += segment.doc_count_all()
     target = os.path.join(folder, segments[0].make_filename(MERGED))
     try:
@@ -508,3 +857,4 @@ def merge_segments(folder, segments):
         if os.path.exists(target + ".tmp"):
             os.remove(target + ".tmp")
         raise
+    return own

@@ -3,7 +3,7 @@ reader numbers them): a term's postings and document frequencies, field lengths,
 columns.
 
 The text fields' postings are in posting files (`index.store.postingfile`): the file the last
-indexing run merged over every segment when it still covers them, else each segment's own. A
+indexing run merged, for the segments it covers (the first), and the later segments' own. A
 segment without one (merged by another program, such as Whoosh's `optimize`, whose merge drops
 them) is refused: its articles would be found by nothing, in silence.
 """
@@ -21,15 +21,12 @@ _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.flo
 
 class CommitPostings:
     """The posting files of one commit, opened once (each open reads the files' fences); safe to share
-    between threads. `merged=False` reads each segment's own file even where a merged one covers them."""
+    between threads: the merged file, covering the first segments, and the later segments' own."""
 
-    def __init__(self, reader, merged=True):
-        found = PostingFile.merged(reader) if merged else None
-        if found is not None:
-            self._parts = [(found, 0)]
-            return
-        self._parts = []
-        for segment, offset in reader.leaf_readers():
+    def __init__(self, reader):
+        found = PostingFile.merged(reader)
+        self._parts = [(found, 0)] if found is not None else []
+        for segment, offset in reader.leaf_readers()[len(found.segments) if found is not None else 0:]:
             if segment.doc_count_all():  # (an empty index reads as one reader without a segment)
                 own = PostingFile.of(segment)
                 if own is None:

@@ -30,6 +30,22 @@ FACET_FIELDS = ("region", "province", "district", "province_2025", "year", "mont
 NO_VALUE = ""  # the facet value of an article with no locality or no date
 
 
+class _Unindexed:
+    """A field kept as a column (and stored, where asked) but not indexed: filters, facets and the indexer's
+    known hashes read columns, and no query looks these values up as terms (a date's were eight terms an
+    article, 70 % of Whoosh's term index)."""
+
+    indexed = False
+
+
+class ColumnID(_Unindexed, ID):
+    pass
+
+
+class ColumnDATETIME(_Unindexed, DATETIME):
+    pass
+
+
 def make_schema():
     text_fields = {}
     for granularity, analyzer in GRANULARITIES.items():
@@ -38,21 +54,26 @@ def make_schema():
         text_fields[TEXT_FIELDS[granularity]] = TEXT(analyzer=analyzer(), phrase=False)
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
-        content_hash=ID(stored=True, sortable=True),
+        content_hash=ColumnID(sortable=True),
         **text_fields,
         lead=STORED,
         body=STORED,
         published=STORED,  # ISO 8601 as written: with time and zone, or the day alone
-        date=DATETIME(sortable=True),  # local (UTC+7) time, for range filters and sorting
-        year=ID(sortable=True),
-        month=ID(sortable=True),
+        date=ColumnDATETIME(sortable=True),  # local (UTC+7) time, for range filters and sorting
+        year=ColumnID(sortable=True),
+        month=ColumnID(sortable=True),
         source=STORED,
         author=STORED,
         url=STORED,
-        category=ID(stored=True),
-        region=ID(stored=True, sortable=True),
-        province=ID(stored=True, sortable=True),
-        district=ID(stored=True, sortable=True),  # "Province|District": district names repeat across provinces
-        province_2025=ID(stored=True, sortable=True),
+        category=STORED,
+        region=ColumnID(stored=True, sortable=True),
+        province=ColumnID(stored=True, sortable=True),
+        district=ColumnID(stored=True, sortable=True),  # "Province|District": district names repeat across provinces
+        province_2025=ColumnID(stored=True, sortable=True),
         locality_confidence=STORED,
     )
+
+# Folded field: the field whose terms it folds. A folded term's postings are those of the terms it folds
+# (`index.store.postingfile` keeps the list, not a copy of the postings).
+FOLDED = {fields[folded]: fields[source] for fields in (TITLE_FIELDS, TEXT_FIELDS)
+          for folded, source in (("folded", "syllables"), ("folded_pairs", "pairs"))}
