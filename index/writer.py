@@ -23,6 +23,7 @@ from pathlib import Path
 from index.analysis import segmenter, term_numbers
 from index.sources import articles
 from index.sources.dates import VIETNAM
+from index.store import compaction
 from index.store.directory import Committer, IndexUnavailable, build_segment, open_for_writing
 from index.store.schema import NO_VALUE, TEXT_FIELDS, TITLE_FIELDS
 
@@ -40,6 +41,7 @@ class Summary:
     problems: list = field(default_factory=list)
     notices: list = field(default_factory=list)  # said about records that were indexed all the same
     seconds: float = 0.0
+    compacted: int = 0  # replaced articles whose old copies the run's compaction dropped
 
     @property
     def skipped(self):
@@ -49,8 +51,10 @@ class Summary:
         done = self.indexed + self.updated + self.unchanged + self.duplicates
         rate = done / self.seconds if self.seconds else 0
         again = f", {self.duplicates} ids given again (the later record kept)" if self.duplicates else ""
+        compacted = (f"; compacted: the old copies of {self.compacted:,} replaced articles dropped"
+                     if self.compacted else "")
         return (f"{self.indexed} indexed, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.skipped} skipped{again} in {self.seconds:.1f} s ({rate:,.0f} docs/s)")
+                f"{self.skipped} skipped{again} in {self.seconds:.1f} s ({rate:,.0f} docs/s){compacted}")
 
 
 @dataclass
@@ -221,6 +225,8 @@ def index_articles(paths, index_dir, fields=None, rebuild=False, workers=None, l
             pool.terminate()
             pool = None
         writer.commit(merge=True)
+        if compaction.worth_compacting(ix):
+            summary.compacted = compaction.compact(ix, lock_timeout)
     except OSError as e:
         failure = e.strerror or str(e)
     except BaseException:

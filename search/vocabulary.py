@@ -35,7 +35,8 @@ class Vocabulary:
     def __init__(self, frequencies):
         self.words = _by_fold(frequencies, [TEXT_FIELDS["words"], TITLE_FIELDS["words"]])
         self.syllables = _by_fold(frequencies, [TEXT_FIELDS["syllables"], TITLE_FIELDS["syllables"]])
-        self.folded = frequencies(TEXT_FIELDS["folded"])
+        # folded syllable: how many articles hold its readings (summed: the store keeps no count of its own)
+        self.folded = {folded: sum(df for _, df in forms) for folded, forms in self.syllables.items()}
         self._letters = sorted({c for term in self.folded for c in term})
 
     def knows(self, syllable):

@@ -14,9 +14,9 @@ frequencies, each bit-packed at the width its block needs (`encode`, `decode`: n
 posting). A term is its blocks' widths (two bytes a block) then their bits: 1.5 bytes a posting on
 baomoi, against 6 as flat records.
 
-A folded field (`schema.FOLDED`: "dang vien") holds no postings of its own: each of its terms lists
-the terms of its source field it folds ("đảng viên", "đang viên"), and its postings are theirs summed
-when read, the same postings a folded analyzer gives (tests/test_postingfile.py).
+A folded field (`schema.FOLDED`: "dang vien") holds no postings of its own: it is its source field's
+terms ("đảng viên", "đang viên") ordered by the hash of their folded form, and a folded term's postings
+are theirs summed when read, the same postings a folded analyzer gives (tests/test_postingfile.py).
 
 Every file ends with a CRC-32 of each PAGE of it and a footer giving its length (as Lucene's codec
 footers do): opening a file checks its length and the checksum of that table, and reads check the
@@ -379,7 +379,7 @@ class _FieldWriter:
 
     def finish(self):
         """(Terms written, the field's description)."""
-        terms = Terms.joined(self._terms) if self._terms else _empty_terms()
+        terms = Terms.joined(self._terms)
         offsets = np.append(np.concatenate(self._offsets or [np.zeros(0, np.int64)]), self._bytes)
         described = self._writer.terms(terms, offsets)
         described["postings"] = [self._writer.array(np.zeros(0, np.uint8))[0] if self._at is None else self._at,
@@ -387,28 +387,15 @@ class _FieldWriter:
         return terms, described
 
 
-def _folding(source):
-    """(the folded terms of `source`'s terms without their dfs, and the folded term of each source term)."""
-    folded = [fold(name).encode("utf-8") for name in source.strings()]
+def _folded(writer, source, name):
+    """Describe the folded field of a source field whose terms are `source`: the terms' folded hashes in order,
+    and beside each the source term it comes from (its postings are read there)."""
+    folded = [fold(term).encode("utf-8") for term in source.strings()]
     lengths = np.fromiter(map(len, folded), dtype=np.int64, count=len(folded))
-    ends = np.zeros(len(folded) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=ends[1:])
-    terms = Terms.of_names(np.frombuffer(b"".join(folded), dtype=np.uint8), ends, np.zeros(len(folded), np.int64))
-    order, groups = terms.order()
-    starts = np.zeros(len(order), dtype=bool)
-    starts[groups] = True
-    of_source = np.empty(len(order), dtype=np.int64)
-    of_source[order] = np.cumsum(starts) - 1
-    return terms.take(order[groups]), of_source
-
-
-def _write_folded(writer, folded, of_source):
-    """Describe a folded field of `folded` terms; `of_source`: the folded term of each source term."""
-    starts = np.zeros(len(folded) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(of_source, minlength=len(folded)), out=starts[1:])
-    described = writer.terms(folded, starts)
-    described["variants"] = writer.array(np.argsort(of_source, kind="stable").astype(np.uint32))
-    return described
+    hashes, _ = digests(np.frombuffer(b"".join(folded), dtype=np.uint8), np.cumsum(lengths) - lengths, lengths)
+    order = np.argsort(hashes, kind="stable")
+    return {"terms": len(order), "source": name, "hashes": writer.array(hashes[order]),
+            "fence": writer.array(hashes[order][::FENCE]), "variants": writer.array(order.astype(np.uint32))}
 
 
 def write(f, fields, documents):
@@ -422,11 +409,7 @@ def write(f, fields, documents):
         terms, described = field.finish()
         writer.field(name, described)
         for folded_name in (n for n, source in FOLDED.items() if source == name):
-            folded, of_source = _folding(terms)
-            # a folded term's articles: those of its source terms, each once
-            held = np.unique(np.repeat(of_source, terms.dfs) * max(documents, 1) + docs) // max(documents, 1)
-            folded.dfs = np.bincount(held, minlength=len(folded))
-            writer.field(folded_name, {**_write_folded(writer, folded, of_source), "source": name})
+            writer.field(folded_name, _folded(writer, terms, name))
     writer.finish()
 
 
@@ -446,16 +429,17 @@ def _steps(fields):
 
 
 def _merged_terms(pieces):
-    """The terms of `pieces` ([Terms], in article order) as one, and for each of its terms the
-    entries (indices into the pieces joined) it is made of, in article order."""
+    """The terms of `pieces` ([Terms], in article order) as one (their dfs summed), and the order of the
+    entries of the pieces joined that groups each term's, in article order."""
     terms = Terms.joined(pieces)
     order, groups = terms.order()
-    counts = np.diff(groups, append=len(order))
-    return terms.take(order[groups], np.add.reduceat(terms.dfs[order], groups) if len(groups) else None), order, counts
+    return terms.take(order[groups], np.add.reduceat(terms.dfs[order], groups) if len(groups) else None), order
 
 
-def _merge_postings(writer, fields):
-    """Write one field merged from `fields` ([(_Field, first article number)]); returns its Terms."""
+def _merge_postings(writer, fields, renumbered=None):
+    """Write one field merged from `fields` ([(_Field, first article number)]); returns its Terms.
+    `renumbered`: each article's new number (-1: dropped, with its postings; a term left without any
+    is dropped)."""
     out = _FieldWriter(writer)
     for step in _steps(fields):
         pieces, docs, freqs = [], [], []
@@ -464,45 +448,41 @@ def _merge_postings(writer, fields):
             d, q = field.postings_between(first, end)
             docs.append(d + offset)
             freqs.append(q)
-        terms, order, _ = _merged_terms(pieces)
+        docs, freqs = np.concatenate(docs), np.concatenate(freqs)
+        if renumbered is not None:  # one piece, in the parts' order, its entries' dfs counting what is kept
+            joined = Terms.joined(pieces)
+            entry = np.repeat(np.arange(len(joined)), joined.dfs)
+            docs = renumbered[docs]
+            kept = docs >= 0
+            joined.dfs = np.bincount(entry[kept], minlength=len(joined))
+            docs, freqs, pieces = docs[kept], freqs[kept], [joined]
+        terms, order = _merged_terms(pieces)
         dfs = np.concatenate([piece.dfs for piece in pieces])
         grouped = _gather(np.arange(int(dfs.sum())), (np.cumsum(dfs) - dfs)[order], dfs[order])
-        out.add(terms, np.concatenate(docs)[grouped], np.concatenate(freqs)[grouped])
+        if len(terms):
+            held = terms.dfs > 0
+            out.add(terms if held.all() else terms.take(np.flatnonzero(held)), docs[grouped], freqs[grouped])
     return out.finish()
 
 
-def _merge_folded(writer, fields, source):
-    """Describe one folded field merged from `fields` ([(_Field, first article number)]), whose merged source
-    field's terms are `source`: each part's articles are its own, so a folded term's dfs add up."""
-    pieces = []
-    for step in _steps(fields):
-        terms, _, _ = _merged_terms([field.terms_between(first, end) for field, _, first, end in step])
-        pieces.append(terms)
-    merged = Terms.joined(pieces) if pieces else _empty_terms()
-    folded, of_source = _folding(source)
-    if not (np.array_equal(folded.hashes, merged.hashes) and np.array_equal(folded.checks, merged.checks)):
-        raise ValueError("the folded terms of the files merged are not those of their source terms")
-    folded.dfs = merged.dfs
-    return _write_folded(writer, folded, of_source)
-
-
-def merge(f, parts, segments):
+def merge(f, parts, segments, renumbered=None):
     """Write into `f` one posting file for all of `parts` ([(PostingFile, first article number)], in the
     reader's order), the articles numbered as the index reader numbers them; `segments` are the ids
-    of the segments it covers, in that order."""
-    documents = max((offset + part.documents for part, offset in parts), default=0)
-    names = sorted({name for part, _ in parts for name in part._fields})
+    of the segments it covers, in that order. `renumbered`: each article's number in the file written
+    (-1: left out), when articles are dropped (`index.store.directory.compact`)."""
+    if renumbered is None:
+        documents = max((offset + part.documents for part, offset in parts), default=0)
+    else:
+        renumbered = np.asarray(renumbered, dtype=np.int64)
+        documents = int(renumbered.max(initial=-1)) + 1
+    names = sorted({name for part, _ in parts for name in part._fields if name not in FOLDED})
     writer = _Writer(f, documents, segments)
-    sources = {}
-    for name in (n for n in names if n not in FOLDED):
+    for name in names:
         terms, described = _merge_postings(writer, [(part._fields[name], offset) for part, offset in parts
-                                                     if name in part._fields])
+                                                     if name in part._fields], renumbered)
         writer.field(name, described)
-        sources[name] = terms
-    for name in (n for n in names if n in FOLDED):
-        fields = [(part._fields[name], offset) for part, offset in parts if name in part._fields]
-        source = sources.get(FOLDED[name], _empty_terms())
-        writer.field(name, {**_merge_folded(writer, fields, source), "source": FOLDED[name]})
+        for folded_name in (n for n, source in FOLDED.items() if source == name):
+            writer.field(folded_name, _folded(writer, terms, name))
     writer.finish()
 
 
@@ -629,10 +609,24 @@ class _Field:
         buf = np.frombuffer(b"".join(data) + bytes(8), dtype=np.uint8)
         return decode(buf, np.array(starts, dtype=np.int64), np.array(counts, dtype=np.int64))
 
-    def variants(self, term):
-        """The indices of the source field's terms that the folded term `term` folds."""
-        (start, _), (end, _) = self.entries(term, term + 2).tolist()
-        return self._read("variants", start, end).tolist()
+    def name(self, term):
+        """The name (UTF-8) of the term at index `term`."""
+        start, end = self._read("ends", term, term + 2).tolist()
+        return self._file.pread(end - start, self._arrays["names"][0] + start)
+
+    def variants(self, key):
+        """The indices of the source field's terms whose folded form's hash is `key` (a folded field's)."""
+        first = max(int(self.fence.searchsorted(key)) - 1, 0) * FENCE
+        found = []
+        while first < self.terms:
+            block = self._read("hashes", first, min(first + 2 * FENCE, self.terms))
+            start, end = int(block.searchsorted(key)), int(block.searchsorted(key, side="right"))
+            if end > start:
+                found += self._read("variants", first + start, first + end).tolist()
+            if end < len(block):
+                break
+            first += len(block)
+        return found
 
     def frequencies(self):
         """{term: document frequency}."""
@@ -755,20 +749,26 @@ class PostingFile:
         if key is None:
             term = term.encode("utf-8")
             key = term_hash(term)
-        at = found.find(term, np.uint64(key))
-        if at is None:
-            return None
         if found.source is None:
+            at = found.find(term, np.uint64(key))
+            if at is None:
+                return None
             docs, freqs = found.postings_between(at, at + 1)
         else:
-            variants = found.variants(at)
-            docs, freqs = self._fields[found.source].postings_of(variants)
+            source = self._fields[found.source]
+            folded = term.decode("utf-8")
+            variants = [v for v in found.variants(np.uint64(key)) if fold(source.name(v).decode("utf-8")) == folded]
+            if not variants:
+                return None
+            docs, freqs = source.postings_of(variants)
             if len(variants) > 1:
                 docs, freqs = _summed(docs, freqs)
         return docs.astype(np.int32), freqs.astype(np.float32)
 
     def frequencies(self, field):
-        """{term: how many articles of the segment hold it} in `field`."""
+        """{term: how many articles of the file hold it} in `field` (not a folded one: it keeps no counts)."""
+        if self._fields[field].source is not None:
+            raise ValueError(f"{field} is folded: its terms' document frequencies are not kept")
         return self._fields[field].frequencies()
 
 

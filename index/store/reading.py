@@ -25,20 +25,20 @@ class CommitPostings:
 
     def __init__(self, reader):
         found = PostingFile.merged(reader)
-        self._parts = [(found, 0)] if found is not None else []
+        self.parts = [(found, 0)] if found is not None else []  # (PostingFile, its first article's number)
         for segment, offset in reader.leaf_readers()[len(found.segments) if found is not None else 0:]:
             if segment.doc_count_all():  # (an empty index reads as one reader without a segment)
                 own = PostingFile.of(segment)
                 if own is None:
                     raise RebuildNeeded(without_posting_file(segment.segment()))
-                self._parts.append((own, offset))
+                self.parts.append((own, offset))
 
     def postings(self, field, text):
         """(article numbers ascending, frequencies as float32) of the term `text` in `field`, or None."""
         name = text.encode("utf-8")
         key = np.uint64(term_hash(name))
         ids, frequencies = [], []
-        for file, offset in self._parts:
+        for file, offset in self.parts:
             found = file.postings(field, name, key)
             if found is not None:
                 ids.append(found[0] + offset)
@@ -52,11 +52,11 @@ class CommitPostings:
 
         Read file by file: Whoosh's own multi-segment term iteration merges the segments' term lists in
         Python, minutes on an index of 16 segments."""
-        if len(self._parts) == 1:
-            file = self._parts[0][0]
+        if len(self.parts) == 1:
+            file = self.parts[0][0]
             return file.frequencies(field) if file.has_field(field) else {}
         found = {}
-        for file, _ in self._parts:
+        for file, _ in self.parts:
             for term, n in (file.frequencies(field).items() if file.has_field(field) else ()):
                 found[term] = found.get(term, 0) + n
         return found
