@@ -122,6 +122,21 @@ def test_an_article_replaced_in_a_later_run_reads_as_its_new_version(tmp_path):
         assert bodies == ["Bản mới của bài 70."]
 
 
+def test_a_compacted_index_holds_each_article_once_as_last_written(tmp_path):
+    index_dir = tmp_path / "ix"
+    records = [{"id": f"r{i}", "title": f"Tin {i}", "body": f"Bài số {i} về lúa."} for i in range(300)]
+    index_articles([write_jsonl(tmp_path / "a.jsonl", records)], index_dir, workers=2)
+    for record in records[100:200]:
+        record["body"] = f"Bản mới của bài {record['id']}."
+    summary = index_articles([write_jsonl(tmp_path / "b.jsonl", records[100:200])], index_dir, workers=1)
+    assert summary.compacted == 100
+    with Engine(index_dir) as engine:
+        assert [engine.article(r["id"])["body"] for r in records] == [r["body"] for r in records]
+        searcher, commit = engine.current()
+        assert sorted(f["id"] for f in commit.stored.live(searcher.reader())) == sorted(r["id"] for r in records)
+    open_index(index_dir)  # its files check
+
+
 # ---- damage ------------------------------------------------------------------------------------------------
 
 

@@ -96,6 +96,15 @@ class StoredWriter:
                              zlib.crc32(dictionary), zlib.crc32(table), FOOTER_MAGIC))
 
 
+def write_live(f, reader):
+    """Write into `f` the stored fields of the articles `reader` does not count as deleted, in order: those of
+    the one segment compaction writes them into (`index.store.compaction`), numbered as it numbers them."""
+    writer = StoredWriter()
+    for fields in StoredFields(reader).live(reader):
+        writer.add(fields)
+    writer.write(f)
+
+
 def _dictionary(records):
     """zlib's preset dictionary for a segment: the start and the end of each sampled article (field names,
     the text's common words, the URL's site), the whole at most DICTIONARY bytes."""
