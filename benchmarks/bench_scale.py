@@ -202,8 +202,10 @@ def kind_of(name):
         return "postings, merged (.all.vnp)"
     if name.endswith(".vnp"):
         return "postings, per segment (.vnp)"
+    if name.endswith(".vns"):
+        return "stored fields (.vns)"
     if name.endswith("._stored.col"):
-        return "stored fields (_stored.col)"
+        return "Whoosh's stored column (_stored.col, empty since .vns)"
     if name.endswith("_len.col"):
         return "field lengths (_*_len.col)"
     if name.endswith(".col"):

@@ -16,6 +16,7 @@ import numpy as np
 
 from index.store.directory import RebuildNeeded, open_index
 from index.store.schema import GRANULARITIES, NO_VALUE
+from index.store.stored import StoredFields
 from search import filters
 from search.facets import COLUMNS, FacetColumns, facets
 from search.filters import Dates
@@ -146,8 +147,8 @@ def _stop_reading_ahead():
 class Commit:
     """What one commit of the index is read into once and shared by every thread.
 
-    Posting arrays (see `search.postings`), facet columns and dates load when
-    the commit is first searched; field lengths, the gazetteer, the longest
+    Posting arrays (see `search.postings`), the stored fields' files, facet columns and dates load
+    when the commit is first searched; field lengths, the gazetteer, the longest
     posting lists and the vocabulary are read ahead in a thread of their own (a
     query that needs the vocabulary sooner waits for it) until done or `close`d.
     """
@@ -155,6 +156,7 @@ class Commit:
     def __init__(self, reader, index, recent_results):
         self.generation = reader.generation()
         self.postings = Postings(reader)
+        self.stored = StoredFields(reader)
         self.results = RecentResults(recent_results)
         self.columns = FacetColumns(reader, COLUMNS)
         self.dates = Dates(reader, self.columns)
@@ -316,7 +318,7 @@ class Engine:
                 ids = (by_date(matched, commit.dates.values, commit.dates.dated, count, request.sort == "newest")
                        if request.sort != "relevance" else np.flatnonzero(matched)[:count])[first:]
                 scores = ranking.scores_in(ids) if ranking is not None else np.zeros(len(ids), dtype=np.float32)
-            result.hits = [self._hit(searcher, int(n), float(score), highlighter) for n, score in zip(ids, scores)]
+            result.hits = [self._hit(commit.stored, int(n), float(score), highlighter) for n, score in zip(ids, scores)]
         if with_facets:
             result.facets = facets(commit.columns, matched, request)
         result.filters = {k: v for k, v in request.params() if k not in ("q", "page", "limit", "sort")}
@@ -343,8 +345,8 @@ class Engine:
         masks = Masks(commit.postings)
         return Highlighter.of(Meaning(parsed, commit.vocabulary(reader), masks, exact).marks(loose))
 
-    def _hit(self, searcher, docnum, score, highlighter):
-        fields = searcher.stored_fields(docnum)
+    def _hit(self, stored, docnum, score, highlighter):
+        fields = stored.fields(docnum)
         text = "\n\n".join(p for p in (fields.get("lead"), fields.get("body")) if p)
         return Hit(
             id=fields["id"], title=fields.get("title") or "",
@@ -355,10 +357,10 @@ class Engine:
 
     def article(self, article_id):
         """The stored article with this id, or None."""
-        fields = self.searcher().document(id=article_id)
+        searcher, commit = self.current()
+        fields = commit.stored.article(searcher, article_id)
         if fields is None:
             return None
-        fields = dict(fields)
         fields["locality"] = stored_locality(fields)
         return fields
 

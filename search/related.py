@@ -79,7 +79,7 @@ def related(engine, article_id, limit=MAX_RELATED):
         return None
     reader = searcher.reader()
     postings = commit.postings
-    fields = searcher.stored_fields(docnum)
+    fields = commit.stored.fields(docnum)
     scores = np.zeros(postings.size, dtype=np.float32)
     for word, weight in distinctive(postings, fields):
         postings.add_scores(scores, reader, "words", word, weight)
@@ -95,7 +95,7 @@ def related(engine, article_id, limit=MAX_RELATED):
     found, seen = [], set()
     candidates = np.flatnonzero(scores > 0)
     for n in top(candidates, scores[candidates], CANDIDATES)[0]:
-        other = searcher.stored_fields(int(n))
+        other = commit.stored.fields(int(n))
         story = _same_story(other)
         if story in seen:
             continue

@@ -247,7 +247,7 @@ def suggester(engine):
                 vocabulary = commit.vocabulary(reader)
                 # each article's fields dropped as soon as read: all of them at once held 300 MB on baomoi
                 titles = sorted(((f.get("published") or "", f["id"], f.get("title"))
-                                 for f in reader.all_stored_fields()), reverse=True)
+                                 for f in commit.stored.live(reader)), reverse=True)
                 found = _SUGGESTERS[commit] = Suggester(dict(forms[0] for forms in vocabulary.words.values()),
                                                         [(article_id, title) for _, article_id, title in titles])
     return found

@@ -1,6 +1,7 @@
 """The fast segment builder must write what Whoosh's own add_document writes, posting for posting.
 
-The text fields' postings are in the segment's posting file instead (tests/test_postingfile.py).
+The text fields' postings are in the segment's posting file instead (tests/test_postingfile.py), and
+the stored fields in its stored-fields file (tests/test_stored.py): read back, they are Whoosh's.
 """
 
 from whoosh import index as whoosh_index
@@ -9,6 +10,7 @@ from index.analysis import analyzers
 from index.analysis.analyzers import FoldedAnalyzer, FoldedPairAnalyzer, PairAnalyzer, SyllableAnalyzer, WordAnalyzer, terms
 from index.sources import articles
 from index.store import builder
+from index.store.stored import StoredFields
 from index.store.schema import make_schema
 from index.writer import analyse, document
 from tests.conftest import SEEDS, write_jsonl
@@ -33,10 +35,11 @@ def _articles(tmp_path):
     return [a for a in found if isinstance(a, articles.Article)]
 
 
-def _dump(ix):
-    """Everything a search can read back from Whoosh: every posting of the fields Whoosh holds with its bytes,
-    term statistics, stored fields, lengths."""
+def _dump(ix, ours):
+    """Everything a search can read back: every posting of the fields Whoosh holds with its bytes, term
+    statistics, lengths, and the stored fields (`ours`: from the stored-fields file, else Whoosh's)."""
     with ix.reader() as r:
+        stored_fields = StoredFields(r).fields if ours else r.stored_fields
         postings = {}
         for field, btext in r.all_terms():
             if field in builder.SOURCES:
@@ -49,7 +52,7 @@ def _dump(ix):
             info = r.term_info(field, btext)
             postings[field, btext] = (found, info.weight(), info.doc_frequency(), info.min_length(),
                                       info.max_length(), info.max_weight())
-        docs = [(r.stored_fields(n), {f: r.doc_field_length(n, f) for f in r.schema.scorable_names()})
+        docs = [(stored_fields(n), {f: r.doc_field_length(n, f) for f in r.schema.scorable_names()})
                 for n in r.all_doc_ids()]
         columns = {f: list(r.column_reader(f, translate=False)) for f in r.schema.names() if r.schema[f].column_type}
         totals = {f: r.field_length(f) for f in r.schema.scorable_names()}
@@ -84,7 +87,16 @@ def test_a_built_segment_holds_exactly_what_add_document_writes(tmp_path):
     reference = reference_index(tmp_path, analysed)
     _, ids = built_index(tmp_path, analysed)
     assert ids == [item.article.id for item in analysed]
-    assert _dump(whoosh_index.open_dir(str(tmp_path / "ours"))) == _dump(reference)
+    assert _dump(whoosh_index.open_dir(str(tmp_path / "ours")), ours=True) == _dump(reference, ours=False)
+
+
+def test_stored_fields_are_written_once(tmp_path):
+    """In the stored-fields file only: Whoosh's own stored column holds nothing."""
+    analysed = analyse(_articles(tmp_path))
+    ix, _ = built_index(tmp_path, analysed)
+    with ix.reader() as r:
+        assert all(r.stored_fields(n) == {} for n in r.all_doc_ids())
+        assert StoredFields(r).fields(0)["id"] == analysed[0].article.id
 
 
 def _whoosh_write_term(fields, btext, postings, lengths):

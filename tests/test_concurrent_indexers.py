@@ -9,6 +9,7 @@ import time
 
 from whoosh import index as whoosh_index
 
+from index.store.stored import StoredFields
 from index.writer import index_articles
 from tests.conftest import write_jsonl
 
@@ -51,8 +52,8 @@ def wait_for_lock(index_dir, process):
 def articles_held(index_dir):
     """{id: [body of each copy]} of what the index's last commit holds."""
     held = {}
-    with whoosh_index.open_dir(str(index_dir)).searcher() as s:
-        for fields in s.all_stored_fields():
+    with whoosh_index.open_dir(str(index_dir)).reader() as reader:
+        for fields in StoredFields(reader).live(reader):
             held.setdefault(fields["id"], []).append(fields["body"])
     return held
 

@@ -26,7 +26,8 @@ QUERY = "nông dân"
 KINDS = {
     "toc": lambda name: name.startswith("_MAIN_") and name.endswith(".toc"),
     "terms": lambda name: name.endswith(".trm"),
-    "stored": lambda name: name.endswith("._stored.col"),
+    "stored": lambda name: name.endswith(".vns"),
+    "whoosh stored column": lambda name: name.endswith("._stored.col"),
     "province": lambda name: name.endswith(".province.col"),
     "whoosh postings": lambda name: name.endswith(".pst"),
     "segment postings": lambda name: name.endswith(".vnp") and not name.endswith(".all.vnp"),

@@ -17,6 +17,7 @@ from whoosh import index as whoosh_index
 from index.sources import articles
 from index.store.directory import known_hashes
 from index.writer import estimate_total, index_articles
+from search.engine import Engine
 from tests.conftest import write_jsonl
 
 MB = 1024 * 1024
@@ -162,9 +163,9 @@ def test_an_invalid_date_is_reported_and_the_article_indexed_without_one(tmp_pat
     status, err = run_cli("--index-dir", tmp_path / "ix", "index", "--workers", "1", path)
     assert status == 0
     assert f'note: {path}:2: field \'date\': "9999-99-99" is not a date; indexed without one' in err
-    with whoosh_index.open_dir(str(tmp_path / "ix")).searcher() as s:
-        assert s.document(id="r1").get("published") is None and s.document(id="r0").get("published") is None
-        assert s.document(id="r2")["published"].startswith("2024-03-05")
+    with Engine(tmp_path / "ix") as engine:
+        assert engine.article("r1").get("published") is None and engine.article("r0").get("published") is None
+        assert engine.article("r2")["published"].startswith("2024-03-05")
 
 
 def test_a_duplicate_id_is_reported_the_later_record_kept_and_counted_once(tmp_path):
@@ -174,9 +175,8 @@ def test_a_duplicate_id_is_reported_the_later_record_kept_and_counted_once(tmp_p
     assert status == 0
     assert f"note: {path}:4: id 'r1' again (first at {path}:2): this later record is the one kept" in err
     assert "3 indexed, 0 updated, 0 unchanged, 0 skipped, 1 ids given again (the later record kept)" in err
-    ix = whoosh_index.open_dir(str(tmp_path / "ix"))
-    with ix.searcher() as s:
-        assert ix.doc_count() == 3 and s.document(id="r1")["title"] == "Bản sau"
+    with Engine(tmp_path / "ix") as engine:
+        assert engine.searcher().doc_count() == 3 and engine.article("r1")["title"] == "Bản sau"
 
 
 def test_nul_and_control_characters_never_reach_the_index_or_the_page(tmp_path):
@@ -185,8 +185,8 @@ def test_nul_and_control_characters_never_reach_the_index_or_the_page(tmp_path):
     record = {"id": "c\x00tl", "title": "Nông\x00 dân\x07 thu\x1b[31m hoạch\x85", "body": "Lúa\x00 chín\x0b.\tHết."}
     path = write_jsonl(tmp_path / "r.jsonl", [record])
     index_articles([path], tmp_path / "ix", workers=1)
-    with whoosh_index.open_dir(str(tmp_path / "ix")).searcher() as s:
-        stored = s.document(id="ctl")
+    with Engine(tmp_path / "ix") as engine:
+        stored = engine.article("ctl")
     assert stored["title"] == "Nông dân thu[31m hoạch" and stored["body"] == "Lúa chín.\tHết."
     client = create_app({"INDEX_DIR": str(tmp_path / "ix"), "TESTING": True}).test_client()
     for page in (client.get("/search?q=nông+dân"), client.get("/article/ctl")):

@@ -6,6 +6,7 @@ from whoosh import index as whoosh_index
 
 from index.store.directory import IndexUnavailable, known_hashes
 from index.writer import index_articles
+from search.engine import Engine
 from search.postings import document_frequencies
 from tests.conftest import SEEDS, write_jsonl
 
@@ -28,8 +29,8 @@ def test_changed_article_is_updated_in_place(tmp_path):
     assert (summary.indexed, summary.updated, summary.unchanged) == (0, 1, 1)
     ix = whoosh_index.open_dir(str(ix_dir))
     assert ix.doc_count() == 2
-    with ix.searcher() as s:
-        assert s.document(id="a1")["body"] == "Ngư dân ra khơi đánh cá."
+    with Engine(ix_dir) as engine:
+        assert engine.article("a1")["body"] == "Ngư dân ra khơi đánh cá."
 
 
 def test_rebuild_starts_afresh(tmp_path):
@@ -141,10 +142,11 @@ def test_an_article_given_twice_is_indexed_once_in_its_last_version(tmp_path, mo
     ix = whoosh_index.open_dir(str(tmp_path / "ix"))
     assert ix.doc_count() == 250
     with ix.searcher() as s:
-        assert s.document(id="a0")["body"] == "Bản mới của a0."
-        assert s.document(id="a5")["body"] == "Bản mới của a5."
-        assert s.document(id="a150")["body"] == "Bản mới ở lô sau."
-        assert len(list(s.documents(id="a150"))) == 1
+        assert len(list(s.document_numbers(id="a150"))) == 1
+    with Engine(tmp_path / "ix") as engine:
+        assert engine.article("a0")["body"] == "Bản mới của a0."
+        assert engine.article("a5")["body"] == "Bản mới của a5."
+        assert engine.article("a150")["body"] == "Bản mới ở lô sau."
 
 
 def test_progress_counts_every_article_once_with_workers(tmp_path):

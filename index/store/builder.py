@@ -11,10 +11,12 @@ lock only commits the segments' list (`index.writer`).
 The text fields' postings go to the segment's posting file
 (`index.store.postingfile`), not into Whoosh's term index: pickling them into
 Whoosh's blocks and hash tables was 63 % of indexing time and 1.9 GB of the
-baomoi index. Everything else (stored fields, lengths, columns, the other
-fields' postings and term statistics) is what `add_document` writes, in
-Whoosh's own file format; tests/test_builder.py and tests/test_postingfile.py
-check both.
+baomoi index. The stored fields go to the segment's stored-fields file
+(`index.store.stored`), compressed in blocks of articles rather than one by one.
+Everything else (lengths, columns, the other fields' postings and term
+statistics) is what `add_document` writes, in Whoosh's own file format;
+tests/test_builder.py, tests/test_postingfile.py and tests/test_stored.py check
+all three.
 """
 
 import gc
@@ -29,7 +31,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from index.analysis import term_numbers
-from index.store import postingfile
+from index.store import postingfile, stored
 from index.store.schema import FOLDED, GRANULARITIES, TEXT_FIELDS, TITLE_FIELDS
 
 # Text field: (the text it indexes, which of `term_numbers.TermNumbers.terms` granularities)
@@ -62,6 +64,7 @@ class SegmentBuilder:
         self._text = {}  # text field name -> postingfile.FieldPostings
         self._postings = {}  # other field name -> {term: [(docnum, weight, value), ...]}
         self._lengths = {}  # field name -> [length of each docnum as the segment's length column gives it back]
+        self._stored = stored.StoredWriter()
 
     def __len__(self):
         return self._writer.docnum
@@ -74,6 +77,7 @@ class SegmentBuilder:
         names = sorted(name for name in fields if not name.startswith("_"))
         writer._check_fields(self.schema, names)
         perdoc.start_doc(docnum)
+        values = {}  # stored
         for name in names:
             value = fields[name]
             if value is None:
@@ -103,10 +107,13 @@ class SegmentBuilder:
                     lengths = self._lengths.setdefault(name, [])
                     lengths += [0] * (docnum + 1 - len(lengths))
                     lengths[docnum] = byte_to_length(length_to_byte(length)) if length_to_byte(length) else 0
-            perdoc.add_field(name, field, value if field.stored else None, length)
+            if field.stored:
+                values[name] = value
+            perdoc.add_field(name, field, None, length)
             if field.column_type:
                 perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
         perdoc.finish_doc()
+        self._stored.add(values)
         writer._added = True
         writer.docnum += 1
 
@@ -122,6 +129,8 @@ class SegmentBuilder:
             return None
         assert writer.codec._inlinelimit <= 1  # postings never inlined in the term info, as _write_term writes them
         writer.perdocwriter.close()
+        with writer.newsegment.create_file(writer.storage, stored.EXTENSION) as f:
+            self._stored.write(f)
         fields = writer.fieldwriter
         for name in sorted(self._postings):
             fields.start_field(name, self.schema[name])

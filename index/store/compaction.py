@@ -4,8 +4,8 @@ A replaced article is only marked deleted in its segment (Whoosh's way): its sto
 postings stay, and an archive updated often grew run after run (a 5,000-article index of 100 MB
 took 324 MB after two update runs). Once the articles marked deleted are COMPACT_SHARE of those the
 index counts, the indexing run ends by writing one new segment of the others, numbered again in
-order: Whoosh copies their stored fields, lengths and columns (`SegmentWriter.add_reader`), and the
-posting files are merged without them (`postingfile.merge`, renumbered), a range of terms at a time.
+order: Whoosh copies their lengths and columns (`SegmentWriter.add_reader`), their stored fields are
+written again in blocks (`stored.write_live`), and the posting files are merged without them (`postingfile.merge`, renumbered), a range of terms at a time.
 Readers of the previous commit keep the files they opened; the old segments' files go with the
 commit that lists them no more.
 """
@@ -13,7 +13,7 @@ commit that lists them no more.
 import numpy as np
 from whoosh import index as whoosh_index
 
-from index.store import builder, postingfile
+from index.store import builder, postingfile, stored
 from index.store.directory import _locked, write_sums
 from index.store.reading import CommitPostings, deleted_articles
 
@@ -47,6 +47,8 @@ def compact(ix, lock_timeout=30.0):
             for segment_reader, _ in reader.leaf_readers():  # one at a time: over several, Whoosh copies the
                 writer.add_reader(segment_reader)              # columns' values translated, and fails on them
             segment = writer._finalize_segment()
+            with segment.create_file(writer.storage, stored.EXTENSION) as f:
+                stored.write_live(f, reader)
             with segment.create_file(writer.storage, postingfile.EXTENSION) as f:
                 postingfile.merge(f, parts, None, renumbered)
         write_sums(ix.storage.folder, segment)

@@ -12,7 +12,7 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.util.filelock import try_for
 
-from index.store import builder, postingfile
+from index.store import builder, postingfile, stored
 from index.store.errors import IndexDamaged, IndexUnavailable, RebuildNeeded  # noqa: F401 (the commands' names)
 from index.store.schema import make_schema
 
@@ -44,7 +44,7 @@ def open_index(index_dir):
 
     An index this version cannot read whole (made by another version: other
     fields, analyzers at other module paths, posting files of another format;
-    or segments without their posting files) is refused with RebuildNeeded:
+    or segments without their posting files or stored-fields files) is refused with RebuildNeeded:
     searching it would quietly miss what it lacks. Every file of its last
     commit is checked (`check`): a damaged one is an IndexDamaged naming it.
     """
@@ -73,6 +73,10 @@ def open_index(index_dir):
     for segment in segments[len(merged.segments) if merged is not None else 0:]:
         if not postingfile.exists(folder, segment):
             raise RebuildNeeded(without_posting_file(segment))
+    for segment in segments:
+        # after `check`: a file its sums list and that is gone is damage; one they never listed, another version
+        if not (stored.exists(folder, segment) and stored.is_current(folder, segment)):
+            raise _another_version(index_dir)
     return ix
 
 
