@@ -148,6 +148,61 @@ def test_serve_answers_from_several_processes_and_stops_them_all(cli_index):
             os.kill(child, 0)
 
 
+def _sockets(pid):
+    from pathlib import Path
+
+    fds = Path(f"/proc/{pid}/fd")
+    return sum(1 for fd in fds.iterdir() if fd.is_symlink() and str(fd.readlink()).startswith("socket:"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_serve_shares_keep_alive_connections_evenly_between_its_processes(cli_index):
+    """Four browsers arriving at once on a server of two processes are served two by each: left to the
+    kernel, one process could hold three or four of them and answer them slower, while the other idled."""
+    import http.client
+    import signal
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "webui.cli", "--index-dir", str(cli_index), "serve",
+                               "--port", str(port), "--processes", "2", "--threads", "4"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+                time.sleep(0.2)
+        processes = [server.pid] + _children(server.pid)
+        time.sleep(0.5)  # the connection of the first request above is closed on both sides
+        before = [_sockets(pid) for pid in processes]
+        browsers = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(4)]
+
+        def visit(browser):
+            browser.request("GET", "/api/search?q=dang+vien")
+            assert json.load(browser.getresponse())["total"] == 5
+
+        visits = [threading.Thread(target=visit, args=(browser,)) for browser in browsers]
+        for visit_ in visits:
+            visit_.start()
+        for visit_ in visits:
+            visit_.join()
+        assert [_sockets(pid) - n for pid, n in zip(processes, before)] == [2, 2]
+        for browser in browsers:
+            browser.close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
 def test_serve_help_lists_the_index_dir():
     assert "--index-dir" in vnsearch("serve", "--help").stdout
 
