@@ -54,8 +54,9 @@ class FacetColumns:
     def count(self, mask):
         """{column name: Counter of values} over the articles of `mask` (a boolean array)."""
         counts = {}
+        matched = np.flatnonzero(mask)  # found once for every column
         for name, codes in self.codes.items():
-            tally = np.bincount(codes[mask], minlength=len(self.labels[name]))
+            tally = np.bincount(codes[matched], minlength=len(self.labels[name]))
             counts[name] = Counter({self.labels[name][i]: int(tally[i]) for i in np.flatnonzero(tally)})
         return counts
 
