@@ -45,15 +45,17 @@ def _pattern(forms):
 
 
 _PLAIN = set("abcdefghijklmnopqrstuvwxyz0123456789")
-_BMP = 0x10000  # no character above stands for a plain letter or digit (tests/test_snippets.py checks each)
+# No character from here on stands for a plain letter or digit (the last is the Kelvin sign, U+212A, for
+# "k"; tests/test_snippets.py checks every one): the table of the others is built in milliseconds.
+_TABLE = 0x2200
 
 
 @lru_cache(maxsize=1)
 def _plain_letters():
-    """Each character below U+10000 as the plain letter or digit whose `_any_marks` pattern it matches (any
+    """Each character below `_TABLE` as the plain letter or digit whose `_any_marks` pattern it matches (any
     mark, any case), the others as themselves."""
-    table = np.arange(_BMP, dtype=np.uint32)
-    every = "".join(map(chr, range(_BMP)))
+    table = np.arange(_TABLE, dtype=np.uint32)
+    every = "".join(map(chr, range(_TABLE)))
     for letter in sorted(_PLAIN):
         for m in re.finditer(_any_marks(letter), every, re.IGNORECASE):
             table[m.start()] = ord(letter)
@@ -65,7 +67,7 @@ def _plain(text):
     where `_pattern` of plain `forms` matches `text`, `_plain_pattern` of them matches this."""
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     table = _plain_letters()
-    plain = np.where(codes < _BMP, table[np.minimum(codes, _BMP - 1)], codes)
+    plain = np.where(codes < _TABLE, table[np.minimum(codes, _TABLE - 1)], codes)
     return plain.tobytes().decode("utf-32-le", "surrogatepass")
 
 
@@ -187,12 +189,18 @@ def _best_window(text, matches):
         return 0, min(len(text), MAX_CHARS)
     best, best_score = 0, -1
     j = 0
-    for i, (start, _end, _term) in enumerate(matches):
+    held = {}  # {term: how many matches of the window hold it}, kept as the window slides
+    for i, (start, _end, term) in enumerate(matches):
         while j < len(matches) and matches[j][0] < start + 5 * WINDOW:
+            held[matches[j][2]] = held.get(matches[j][2], 0) + 1
             j += 1
-        score = len({m[2] for m in matches[i:j]}) * 10 + (j - i)
+        score = len(held) * 10 + (j - i)
         if score > best_score:
             best, best_score = i, score
+        if held[term] == 1:  # the window moves past this match
+            del held[term]
+        else:
+            held[term] -= 1
     first = matches[best][0]
     # open a few syllables before the first match, at a sentence start when one is near
     before = [m.start() for m in _SPACED.finditer(text, max(0, first - 12 * LEAD), first)]

@@ -53,24 +53,23 @@ class _SecureErrorTask(ErrorTask):
 class FewestConnections:
     """Which of the server's processes accepts new connections: those holding the fewest open ones.
 
-    Counts, who is listening and when each process last looked live in memory the processes share
-    (made before the fork), decided under a lock. A process not listening sleeps in `select` on
-    counts it read before: when the ones holding more stop listening, they wake it (a byte in its
-    pipe) to take the next connections. A process silent for ALIVE seconds (waitress wakes each
-    one every second) is gone: the others no longer wait for it.
+    Each process writes how many it holds, and when it looked, in memory the processes share (made before
+    the fork), and accepts while no other holds fewer. One that stops accepting wakes those that do (a
+    byte in their pipe): they may sleep in `select` on counts read before. Waitress wakes every process
+    each second anyway, so a count read in a race is wrong for a second at most. A process silent for
+    ALIVE seconds is gone (killed): the others no longer leave it the connections.
     """
 
     ALIVE = 3.0
 
     def __init__(self, processes):
         self._open = multiprocessing.RawArray(ctypes.c_int, processes)
-        self._listening = multiprocessing.RawArray(ctypes.c_bool, [True] * processes)
         self._seen = multiprocessing.RawArray(ctypes.c_double, [time.monotonic()] * processes)
-        self._lock = multiprocessing.Lock()
         self._wakes = [os.pipe() for _ in range(processes)]
         for read, write in self._wakes:
             os.set_blocking(read, False)
             os.set_blocking(write, False)
+        self._listening = True  # this process's own (after the fork, each has its copy)
 
     def waking(self, process, socket_map):
         """Put `process`'s pipe in its waitress loop's `socket_map`: a byte in it wakes the loop."""
@@ -79,17 +78,16 @@ class FewestConnections:
     def listens(self, process, connections):
         """Whether `process`, now holding `connections`, should accept the next one."""
         now = time.monotonic()
-        with self._lock:
-            self._open[process], self._seen[process] = connections, now
-            others = [n for n in range(len(self._open)) if n != process and now - self._seen[n] < self.ALIVE]
-            fewest = min([connections] + [self._open[n] for n in others])
-            listens = connections <= fewest
-            if not listens and not any(self._listening[n] for n in others):
-                for n in others:
-                    if self._open[n] == fewest:
-                        _nudge(self._wakes[n][1])
-            self._listening[process] = listens
-            return listens
+        self._open[process], self._seen[process] = connections, now
+        others = [n for n in range(len(self._open)) if n != process and now - self._seen[n] < self.ALIVE]
+        fewest = min([connections] + [self._open[n] for n in others])
+        listens = connections <= fewest
+        if self._listening and not listens:
+            for n in others:
+                if self._open[n] == fewest:
+                    _nudge(self._wakes[n][1])
+        self._listening = listens
+        return listens
 
 
 def _nudge(pipe):

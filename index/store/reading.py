@@ -120,7 +120,7 @@ def _distinct_bytes(column, count):
     inside = np.arange(width) < lengths[:, None]
     rows = np.where(inside, data[np.where(inside, at, 0)], _PAD).astype(np.uint8)
     keys = np.ascontiguousarray(rows).view(np.dtype((np.void, width))).ravel()
-    unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
