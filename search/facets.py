@@ -15,7 +15,7 @@ import numpy as np
 
 from index.analysis.normalize import canonical
 from index.locality import gazetteer
-from index.store.reading import column_values
+from index.store.reading import column_codes
 from index.store.schema import NO_VALUE
 
 UNKNOWN = "unknown"  # the value of the bucket of articles with no locality
@@ -41,21 +41,22 @@ class FacetColumns:
     """Every article's facet values as codes, read once per commit, so a count is a bincount."""
 
     def __init__(self, reader, names):
-        size = reader.doc_count_all()
         self.labels = {}
         self.codes = {}
         for name in names:
-            labels, codes = {}, np.zeros(size, dtype=np.int32)
-            for n, value in enumerate(column_values(reader, name)):
-                codes[n] = labels.setdefault(NO_VALUE if value is None else value, len(labels))
+            values, codes = column_codes(reader, name)
+            labels = {}  # an article without a value and one of a segment without the column alike
+            relabel = np.array([labels.setdefault(NO_VALUE if v is None else v, len(labels)) for v in values],
+                               dtype=np.int32)
             self.labels[name] = list(labels)
-            self.codes[name] = codes
+            self.codes[name] = relabel[codes]
 
     def count(self, mask):
         """{column name: Counter of values} over the articles of `mask` (a boolean array)."""
         counts = {}
+        matched = np.flatnonzero(mask)  # found once for every column
         for name, codes in self.codes.items():
-            tally = np.bincount(codes[mask], minlength=len(self.labels[name]))
+            tally = np.bincount(codes[matched], minlength=len(self.labels[name]))
             counts[name] = Counter({self.labels[name][i]: int(tally[i]) for i in np.flatnonzero(tally)})
         return counts
 

@@ -87,6 +87,8 @@ class Postings:
         if found is None:
             return _NOTHING
         ids, tf = found
+        if self.count == self.size:  # nothing deleted
+            return ids, tf
         keep = self.live[ids]
         return (ids, tf) if keep.all() else (ids[keep], tf[keep])
 
@@ -99,16 +101,27 @@ class Postings:
         """
         title_ids, title_tf = self._frequencies(TITLE_FIELDS[granularity], text)
         text_ids, text_tf = self._frequencies(TEXT_FIELDS[granularity], text)
+        if not len(title_ids):  # most terms: nothing to merge
+            return text_ids, text_tf
+        if not len(text_ids):
+            return title_ids.astype(text_ids.dtype), TITLE_WEIGHT * title_tf
         at = np.searchsorted(text_ids, title_ids)  # merged in one pass: the title's postings are few
         found = at < len(text_ids)
         found[found] = text_ids[at[found]] == title_ids[found]
         tf = text_tf.copy()
         tf[at[found]] += TITLE_WEIGHT * title_tf[found]
-        ids = text_ids
-        if not found.all():  # articles with the term in their title only
-            ids = np.insert(text_ids, at[~found], title_ids[~found])
-            tf = np.insert(tf, at[~found], TITLE_WEIGHT * title_tf[~found])
-        return ids, tf
+        if found.all():
+            return text_ids, tf
+        # articles with the term in their title only, put in place (as `np.insert` would, in one pass for both)
+        alone = ~found
+        placed = at[alone] + np.arange(int(alone.sum()))
+        rest = np.ones(len(text_ids) + len(placed), dtype=bool)
+        rest[placed] = False
+        ids = np.empty(len(rest), dtype=text_ids.dtype)
+        ids[placed], ids[rest] = title_ids[alone], text_ids
+        merged = np.empty(len(rest), dtype=tf.dtype)
+        merged[placed], merged[rest] = TITLE_WEIGHT * title_tf[alone], tf
+        return ids, merged
 
     def _term(self, granularity, text, reader=None):
         """The cached `Term` of `text` at `granularity`; scored (BM25F in place of the frequencies) when a

@@ -5,6 +5,11 @@ pyvi's `ViUtils.add_accents` turns "dang vien" into "Đang viên" and "ha noi"
 into "Hà nói", while an archive about party work knows "đảng viên" best.
 """
 
+from collections import Counter
+from itertools import compress
+
+import numpy as np
+
 from index.analysis.normalize import fold
 from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
 
@@ -13,17 +18,50 @@ READINGS = 6  # accented forms of a syllable worth trying, the most frequent fir
 
 
 def _by_fold(frequencies, fieldnames):
-    """{folded term: [(accented term, document frequency)], most frequent first} over `fieldnames`."""
+    """{folded term: ((accented term, document frequency), ...), most frequent first} over `fieldnames` (a
+    term in several: its largest frequency).
+
+    Built in few Python steps per term (a first search waits for it): the fields merged as dictionaries,
+    every term folded at once, and only the few folded terms that several terms share grouped and sorted.
+    """
     counts = {}
     for fieldname in fieldnames:
-        for term, df in frequencies(fieldname).items():
-            counts[term] = max(counts.get(term, 0), df)
-    found = {}
-    for term, df in counts.items():
-        found.setdefault(fold(term), []).append((term, df))
-    for forms in found.values():
-        forms.sort(key=lambda form: (-form[1], form[0]))
+        found = frequencies(fieldname)
+        larger = {term: counts[term] for term in found.keys() & counts.keys() if counts[term] > found[term]}
+        counts.update(found)
+        counts.update(larger)
+    keys = _folded(counts)
+    forms = list(counts.items())
+    found = dict(zip(keys, zip(forms)))  # each term alone; a folded term shared: its last, for now
+    shared = {key for key, n in Counter(keys).items() if n > 1}
+    groups = {}
+    for key, form in compress(zip(keys, forms), map(shared.__contains__, keys)):
+        groups.setdefault(key, []).append(form)
+    for key, group in groups.items():
+        found[key] = tuple(sorted(group, key=lambda form: (-form[1], form[0])))
     return found
+
+
+def _folded(terms):
+    """`fold` of each of `terms` (without line breaks), at once: `fold` changes each character on its own,
+    and the archive's terms hold a few hundred distinct ones, so each is folded once and the terms'
+    characters looked up in numpy; the few folded into more or fewer than one character (a mark standing
+    alone) are replaced afterwards (no folded character is one of them)."""
+    joined = "\n".join(terms)
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    distinct = np.unique(codes)
+    table = np.arange(int(distinct[-1]) + 1 if len(distinct) else 0, dtype=np.uint32)
+    uneven = {}
+    for code in distinct.tolist():
+        folded = fold(chr(code))
+        if len(folded) == 1:
+            table[code] = ord(folded)
+        else:
+            uneven[chr(code)] = folded
+    joined = table[codes].tobytes().decode("utf-32-le")
+    for character, folded in uneven.items():
+        joined = joined.replace(character, folded)
+    return joined.split("\n")
 
 
 class Vocabulary:
@@ -37,7 +75,7 @@ class Vocabulary:
         self.syllables = _by_fold(frequencies, [TEXT_FIELDS["syllables"], TITLE_FIELDS["syllables"]])
         # folded syllable: how many articles hold its readings (summed: the store keeps no count of its own)
         self.folded = {folded: sum(df for _, df in forms) for folded, forms in self.syllables.items()}
-        self._letters = sorted({c for term in self.folded for c in term})
+        self._letters = sorted(set("".join(self.folded)))
 
     def knows(self, syllable):
         """Whether the archive has `syllable` as typed: with its marks, or (typed bare) in any reading."""

@@ -148,6 +148,94 @@ def test_serve_answers_from_several_processes_and_stops_them_all(cli_index):
             os.kill(child, 0)
 
 
+def _sockets(pid):
+    from pathlib import Path
+
+    fds = Path(f"/proc/{pid}/fd")
+    return sum(1 for fd in fds.iterdir() if fd.is_symlink() and str(fd.readlink()).startswith("socket:"))
+
+
+def _serving(cli_index, processes=2):
+    """(the `vnsearch serve` process, its port), once it answers."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "webui.cli", "--index-dir", str(cli_index), "serve",
+                               "--port", str(port), "--processes", str(processes), "--threads", "4"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).close()
+            return server, port
+        except OSError:
+            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+            time.sleep(0.2)
+
+
+def _browsers_at_once(port, count):
+    """`count` keep-alive connections, each asking a search at the same time; returns them open."""
+    import http.client
+    import threading
+
+    browsers = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(count)]
+    answers = []
+
+    def visit(browser):
+        browser.request("GET", "/api/search?q=dang+vien")
+        answers.append(json.load(browser.getresponse())["total"])
+
+    visits = [threading.Thread(target=visit, args=(browser,)) for browser in browsers]
+    for visit_ in visits:
+        visit_.start()
+    for visit_ in visits:
+        visit_.join()
+    assert answers == [5] * count
+    return browsers
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_serve_shares_keep_alive_connections_evenly_between_its_processes(cli_index):
+    """Eight browsers arriving at once on a server of two processes are served four by each: left to the
+    kernel, one process could hold six or seven of them and answer them slower, while the other idled."""
+    import signal
+    import time
+
+    server, port = _serving(cli_index)
+    try:
+        processes = [server.pid] + _children(server.pid)
+        time.sleep(0.5)  # the connection of the first request is closed on both sides
+        before = [_sockets(pid) for pid in processes]
+        browsers = _browsers_at_once(port, 8)
+        assert [_sockets(pid) - n for pid, n in zip(processes, before)] == [4, 4]
+        for browser in browsers:
+            browser.close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_serve_answers_every_browser_when_one_of_its_processes_was_killed(cli_index):
+    """A process killed holds no connections: after a few seconds the others take them all, rather than
+    leave them waiting for it."""
+    import os
+    import signal
+
+    server, port = _serving(cli_index)
+    try:
+        os.kill(_children(server.pid)[0], signal.SIGKILL)
+        for browser in _browsers_at_once(port, 3):
+            browser.close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
 def test_serve_help_lists_the_index_dir():
     assert "--index-dir" in vnsearch("serve", "--help").stdout
 

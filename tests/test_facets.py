@@ -113,3 +113,47 @@ def test_a_records_own_province_wins(tmp_path):
     with Engine(tmp_path / "ix") as engine:
         [hit] = run(engine, "giao thông").hits
         assert hit.locality["province"] == "Nghệ An" and hit.locality["confidence"] == 1.0
+
+
+def test_columns_read_at_once_hold_what_whooshs_column_readers_give(tmp_path):
+    """Facets and date filters read each segment's column bytes at once: the same values, article by article,
+    as Whoosh's own column readers, with a segment lacking the columns (no article in it had one), an
+    empty value, dates missing in the middle and at the end, and a deleted article."""
+    from datetime import datetime
+
+    from whoosh import index as whoosh_index
+
+    from index.store.reading import column_codes, date_numbers
+    from index.store.schema import make_schema
+
+    ix = whoosh_index.create_in(str(tmp_path), make_schema())
+    writer = ix.writer()
+    for n in range(3):
+        writer.add_document(id=f"a{n}")
+    writer.commit()
+    writer = ix.writer()
+    writer.add_document(id="b0", region="Tây Nguyên", date=datetime(2017, 5, 3))
+    writer.add_document(id="b1", region="")
+    writer.add_document(id="b2", region="Đồng bằng sông Hồng")
+    writer.add_document(id="b3", region="Tây Nguyên", date=datetime(2016, 1, 1, 7, 30))
+    writer.add_document(id="b4", region="Tây Nguyên")
+    writer.commit(merge=False)
+    writer = ix.writer()
+    writer.delete_by_term("id", "b2")
+    writer.commit(merge=False)
+    with ix.reader() as r:
+        segments = list(r.leaf_readers())
+        assert [s.has_column("region") for s, _ in segments] == [False, True] and r.has_deletions()
+        for name in ("region", "id"):
+            expected = []
+            for segment, _ in segments:
+                column = segment.column_reader(name) if segment.has_column(name) else None
+                expected += [column[n] if column else None for n in range(segment.doc_count_all())]
+            values, codes = column_codes(r, name)
+            assert [values[c] for c in codes] == expected
+            assert values == list(dict.fromkeys(expected))  # in the order the articles first hold them
+        expected = []
+        for segment, _ in segments:
+            column = segment.column_reader("date", translate=False) if segment.has_column("date") else None
+            expected += [column[n] if column and column[n] < 2 ** 63 else 0 for n in range(segment.doc_count_all())]
+        assert date_numbers(r, "date").tolist() == expected and len(set(expected)) == 3

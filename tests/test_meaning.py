@@ -283,3 +283,26 @@ def test_a_name_pyvi_cuts_in_lower_case_is_matched_whole(neighbours):
 def test_a_spelling_that_stands_only_across_two_words_is_not_kept(neighbours):
     result = run(neighbours, "dân quan")  # "người dân quan tâm": "dân" ends one word, "quan" begins the next
     assert result.reading == "dân quân" and ids(result) == {"militia"}
+
+
+def test_the_vocabulary_reads_every_word_under_its_folded_form_as_fold_has_it():
+    """What a query typed without marks may stand for: every word of the archive under `fold` of it, whatever
+    its characters (marks, đ and a lookalike of it, a mark standing alone that folds to nothing, a Korean
+    syllable that folds to its letters), the most frequent first, then by spelling; a word in titles and
+    texts counted by its larger count."""
+    from index.analysis.normalize import fold
+    from search.vocabulary import Vocabulary
+
+    text = {"đảng_viên": 5, "đang_viên": 2, "dang_vien": 2, "i\u0307stanbul": 1, "서울": 3, "Ðà_nẵng": 1,
+            "đà_nẵng": 4, "hoà": 2}
+    title = {"đảng_viên": 7, "istanbul": 1, "đà_nẵng": 1, "hòa": 2, "서울": 1}
+    fields = {"text": text, "title": title, "text_syl": {"đảng": 3, "đang": 3, "dang": 1}, "title_syl": {"đảng": 4}}
+    vocabulary = Vocabulary(lambda field: fields.get(field, {}))
+    expected = {}
+    for word in {**text, **title}:
+        expected.setdefault(fold(word), []).append((word, max(text.get(word, 0), title.get(word, 0))))
+    for forms in expected.values():
+        forms.sort(key=lambda form: (-form[1], form[0]))
+    assert [(key, list(forms)) for key, forms in vocabulary.words.items()] == list(expected.items())
+    assert list(vocabulary.words["istanbul"]) == [("istanbul", 1), ("i\u0307stanbul", 1)]
+    assert list(vocabulary.syllables["dang"]) == [("đảng", 4), ("đang", 3), ("dang", 1)]

@@ -281,3 +281,26 @@ def test_a_commit_replaced_while_it_was_opened_gives_way_to_the_newer_one(tmp_pa
         with pytest.raises(RebuildNeeded):
             engine.commit(stale)  # its segment's posting file is gone with the rebuild
         assert ids(run(engine, "mưa lớn")) == ["b"]
+
+
+def test_searches_take_turns_and_a_search_asked_again_does_not_wait(engine):
+    """Searches of one process are computed one at a time (interleaved by Python's one running thread they
+    all finished late); a search answered from the recent results never waits for the one computed."""
+    import threading
+
+    asked = engine.search(SearchRequest.from_params({"q": "đảng viên"}))
+    finished = threading.Event()
+
+    def other_search():
+        engine.search(SearchRequest.from_params({"q": "Thủ Đức"}))
+        finished.set()
+
+    with engine._turn:  # a long search is being computed
+        other = threading.Thread(target=other_search)
+        other.start()
+        again = threading.Thread(target=engine.search, args=(SearchRequest.from_params({"q": "đảng viên"}),))
+        again.start()
+        again.join(timeout=60)
+        assert not again.is_alive() and not finished.is_set()
+    other.join(timeout=60)
+    assert finished.is_set() and asked.total == 5

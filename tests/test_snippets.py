@@ -74,3 +74,29 @@ def test_a_phrase_snippet_opens_where_the_phrase_stands():
 def test_a_syllable_typed_bare_as_written_marks_that_spelling_only():
     tai = Highlighter.of([(replace(parse("tai").words[0], accented=True), parse("nạn").words[0])])
     assert marked("", "tai nạn, tài nạn, tại nạn", tai) == "<mark>tai nạn</mark>, tài nạn, tại nạn"
+
+
+def test_letters_with_any_mark_or_case_are_found_as_the_plain_letters_they_stand_for():
+    """A query's plain letters are looked for in the text with each character written as the plain letter it
+    stands for: every character of Unicode that a letter's pattern (any mark, any case) matches, and no
+    other, stands for that letter; each is itself a letter or digit, so whole words stay whole; none lies
+    past the table."""
+    import re
+    import sys
+
+    import numpy as np
+
+    from search.snippets import _PLAIN, _TABLE, _any_marks, _plain_letters
+
+    table = _plain_letters()
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    for letter in sorted(_PLAIN):
+        found = [m.start() for m in re.finditer(_any_marks(letter), every, re.IGNORECASE)]
+        assert max(found) < _TABLE and all(re.fullmatch(r"\w", chr(n)) for n in found)
+        assert np.flatnonzero(table == ord(letter)).tolist() == found
+    assert marked("kem", "KEM, Kem và \u212aem, \u1ebfm, kém-kem") == \
+        "<mark>KEM</mark>, <mark>Kem</mark> và <mark>\u212aem</mark>, \u1ebfm, <mark>kém</mark>-<mark>kem</mark>"
+
+
+def test_a_query_with_a_letter_not_plain_is_marked_too():
+    assert marked("straße", "Die Straße, STRASSE") == "Die <mark>Straße</mark>, STRASSE"

@@ -1,6 +1,6 @@
 """What search reads from one commit of the index, as arrays over its articles (numbered as Whoosh's
 reader numbers them): a term's postings and document frequencies, field lengths, deleted articles,
-columns.
+columns (read in numpy: a Python call per article took most of a first search on a large archive).
 
 The text fields' postings are in posting files (`index.store.postingfile`): the file the last
 indexing run merged, for the segments it covers (the first), and the later segments' own. A
@@ -79,25 +79,66 @@ def deleted_articles(reader):
             for n in segment._perdoc.deleted_docs()]
 
 
-def column_values(reader, name, translate=True):
-    """Every article's value in the column `name`, None where a segment has no such column.
+def column_codes(reader, name):
+    """(the distinct values of the text column `name`, in the order articles first hold them; every
+    article's index into them). An article of a segment without the column has the value None.
 
-    Read segment by segment: Whoosh's multi-segment column readers lose their
-    way when a segment lacks the column (no article in it had a value).
+    Read segment by segment (Whoosh's multi-segment column readers lose their way when a segment lacks
+    the column: no article in it had a value), each column's bytes at once in numpy rather than one
+    read per article; every distinct value translated as Whoosh's column reader does.
     """
-    values = [None] * reader.doc_count_all()
+    values, codes = {}, np.zeros(reader.doc_count_all(), dtype=np.int32)
     for segment, offset in reader.leaf_readers():
-        if segment.has_column(name):
-            column = segment.column_reader(name, translate=translate)
-            for n in range(segment.doc_count_all()):
-                values[offset + n] = column[n]
-    return values
+        count = segment.doc_count_all()
+        if not segment.has_column(name):
+            codes[offset:offset + count] = values.setdefault(None, len(values))
+            continue
+        field = reader.schema[name]
+        found, at = _distinct_bytes(segment._perdoc.column_reader(name, field.column_type), count)
+        numbers = np.array([values.setdefault(field.from_column_value(v), len(values)) for v in found],
+                           dtype=np.int32)
+        codes[offset:offset + count] = numbers[at]
+    return list(values), codes
+
+
+_PAD = 0xFF  # a byte UTF-8 never holds: values padded with it stay apart ("a" and "a\xff" cannot both be)
+
+
+def _distinct_bytes(column, count):
+    """(the distinct values of a segment's VarBytesColumn, in the order its articles first hold them;
+    each article's index into them)."""
+    lengths = np.frombuffer(column._lengths, dtype=column._lengths.typecode).astype(np.int64)
+    offsets = np.frombuffer(column._offsets, dtype=column._offsets.typecode).astype(np.int64)
+    width = int(lengths.max()) if count else 0
+    if not width:  # every value empty
+        return [b""] * bool(count), np.zeros(count, dtype=np.int64)
+    data = np.frombuffer(column._dbfile.get(column._basepos, int((offsets + lengths).max())), dtype=np.uint8)
+    at = offsets[:, None] + np.arange(width)
+    inside = np.arange(width) < lengths[:, None]
+    rows = np.where(inside, data[np.where(inside, at, 0)], _PAD).astype(np.uint8)
+    keys = np.ascontiguousarray(rows).view(np.dtype((np.void, width))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    found = [bytes(rows[first[i], :lengths[first[i]]]) for i in order]
+    return found, rank[inverse.ravel()]
 
 
 def date_numbers(reader, name):
-    """Every article's date in the DATETIME column `name`, as `date_number` gives it; 0 where it has none."""
-    return np.array([value if value is not None and value < 2 ** 63 else 0  # no date: None or a maximum
-                     for value in column_values(reader, name, translate=False)], dtype=np.int64)
+    """Every article's date in the DATETIME column `name`, as `date_number` gives it; 0 where it has none
+    (a segment without the column, or the column's default: a maximum). Read in numpy, each segment's
+    column at once."""
+    numbers = np.zeros(reader.doc_count_all(), dtype=np.int64)
+    for segment, offset in reader.leaf_readers():
+        if segment.has_column(name):
+            column = segment._perdoc.column_reader(name, reader.schema[name].column_type)
+            values = np.full(segment.doc_count_all(), column._default, dtype=np.uint64)
+            stored = min(column._count, len(values))
+            values[:stored] = np.frombuffer(column._dbfile.get(column._basepos, stored * column._fixedlen),
+                                            dtype=np.dtype(column._typecode).newbyteorder(">"))
+            numbers[offset:offset + len(values)] = np.where(values < 2 ** 63, values, 0)
+    return numbers
 
 
 def date_number(moment):
