@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from index.store.directory import RebuildNeeded, open_index
-from index.store.schema import GRANULARITIES, NO_VALUE
+from index.store.schema import GRANULARITIES, NO_VALUE, TEXT_FIELDS
 from index.store.stored import StoredFields
 from search import filters
 from search.facets import COLUMNS, FacetColumns, facets
@@ -175,8 +175,10 @@ class Commit:
                         self.postings.lengths(reader, granularity)
                     facets(self.columns, self.postings.live, SearchRequest())  # loads the gazetteer, for labels
                 frequencies = frequencies_by_field(reader, self.postings.files)  # the fields both read are read once
-                self.vocabulary(reader, frequencies)  # first: every search waits for it
-                self.postings.warm(reader, WARM, frequencies, self._closing)
+                vocabulary = self.vocabulary(reader, frequencies)  # first: every search waits for it
+                terms = {granularity: vocabulary.folded if granularity == "folded"  # the store counts no folded term
+                         else frequencies(TEXT_FIELDS[granularity]) for granularity in WARM}
+                self.postings.warm(reader, WARM, terms, self._closing)
 
     def close(self):
         """Stop reading ahead (the vocabulary, or at most one posting list, is finished first)."""

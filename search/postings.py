@@ -20,7 +20,6 @@ from functools import lru_cache, partial
 
 import numpy as np
 
-from index.analysis.normalize import fold
 from index.store.reading import CommitPostings, deleted_articles, field_lengths
 from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
 
@@ -150,10 +149,10 @@ class Postings:
 
     def warm(self, reader, counts, frequencies, stop):
         """Read ahead the longest posting lists ({granularity: how many terms}), the ones that cost a
-        first query most; within the cache's budget, until the event `stop` is set. `frequencies` is
-        the reader's `frequencies_by_field`."""
+        first query most; within the cache's budget, until the event `stop` is set. `frequencies`:
+        {granularity: {term: how many articles hold it}}."""
         for granularity, count in counts.items():
-            found = _text_frequencies(frequencies, granularity)
+            found = frequencies[granularity]
             for term in heapq.nlargest(count, found, key=found.get):
                 if self._bytes > CACHE_BYTES * 0.8 or stop.is_set():
                     return
@@ -192,21 +191,6 @@ class Postings:
             scores += weight * term.values
         elif len(term.ids):
             scores[term.ids] += weight * term.values
-
-
-def _text_frequencies(frequencies, granularity):
-    """{term: how many articles hold it} in the text at `granularity`; a folded term (whose count the
-    store does not keep) counts the articles of each of its readings."""
-    if granularity not in FOLDED_FROM:
-        return frequencies(TEXT_FIELDS[granularity])
-    found = {}
-    for term, df in frequencies(TEXT_FIELDS[FOLDED_FROM[granularity]]).items():
-        folded = fold(term)
-        found[folded] = found.get(folded, 0) + df
-    return found
-
-
-FOLDED_FROM = {"folded": "syllables", "folded_pairs": "pairs"}  # granularity: the one it folds
 
 
 class Term:
