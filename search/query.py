@@ -10,7 +10,7 @@ syntax is the one people know from web search: words, "quoted phrases",
 import re
 from dataclasses import dataclass, field, replace
 
-from index.analysis.analyzers import SyllableAnalyzer, terms
+from index.analysis.analyzers import SyllableAnalyzer
 from index.analysis.normalize import canonical, fold, has_diacritics, nfc
 
 MAX_QUERY_CHARS = 256

@@ -12,7 +12,7 @@ from index.store.postingfile import PostingFile
 from index.store.reading import CommitPostings, field_lengths
 from index.store.schema import FOLDED, GRANULARITIES, TEXT_FIELDS, TITLE_FIELDS
 from index.store.directory import open_index
-from index.writer import analyse, document, index_articles
+from index.writer import analyse, index_articles
 from search.postings import Postings, document_frequencies, inverse_frequency
 from tests.test_builder import _articles, built_index, reference_index
 
@@ -196,9 +196,6 @@ def test_a_later_run_merges_the_merged_file_with_its_new_segments(tmp_path):
     the new segments' own files; the next merge takes both."""
     from search.engine import Engine
     from search.request import SearchRequest
-
-    from index.store.directory import Committer
-
     from tests.conftest import commit_unmerged, write_jsonl
 
     ix = _segmented_index(tmp_path, runs=1)
