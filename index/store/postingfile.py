@@ -198,27 +198,29 @@ def _take(buf, positions, widths):
 
 
 _WHOLE_BLOCKS = 64  # whole blocks in a read from which they are decoded a width at a time (speed only)
-_WORDS = {}  # width: for each of a block's values, its first 64-bit word and the shift within it
+_WINDOWS = {}  # width: for each of a block's values, its first byte and the shift within it, and the mask
 
 
-def _blocks_of_128(buf, starts, widths, into, out):
-    """Decode whole blocks (BLOCK values each, the block at byte `starts[i]` of `widths[i]` bits a value)
-    into out[into[i]:into[i] + BLOCK]: the blocks of one width at a time, as rows of 64-bit words (a
-    block of w bits a value is 2w words), each value read from the word it starts in and the next."""
+def _blocks_of_128(buf, starts, widths):
+    """The values of whole blocks (BLOCK values each, the block at byte `starts[i]` of `widths[i]` bits a
+    value), a row a block, decoded the blocks of one width at a time, as rows of bytes: each value read
+    from the bytes it spans, two for a width up to 8 (most: gaps in long lists are small)."""
+    values = np.zeros((len(starts), BLOCK), dtype=np.int64)
     for width in np.unique(widths).tolist():
-        rows = np.flatnonzero(widths == width)
-        at = into[rows][:, None] + np.arange(BLOCK)
         if width == 0:
-            out[at] = 0
             continue
-        if width not in _WORDS:
+        rows = np.flatnonzero(widths == width)
+        kind = np.uint16 if width <= 8 else np.uint64
+        if width not in _WINDOWS:
             first = np.arange(BLOCK) * width
-            _WORDS[width] = (first >> 6, (first & 63).astype(np.uint64), np.uint64((1 << width) - 1))
-        word, shift, mask = _WORDS[width]
-        data = buf[starts[rows][:, None] + np.arange(16 * width + 8)]  # 8 bytes more: the word after the last
-        words = data.view("<u8")
-        low, high = words[:, word], words[:, word + 1]
-        out[at] = ((low >> shift) | ((high << (np.uint64(63) - shift)) << np.uint64(1))) & mask
+            _WINDOWS[width] = (first >> 3, (first & 7).astype(kind), kind((1 << width) - 1))
+        byte, shift, mask = _WINDOWS[width]
+        data = buf[starts[rows][:, None] + np.arange(16 * width + 8)]  # and 8 bytes after: the last window
+        window = data[:, byte].astype(kind)
+        for k in range(1, (width + 14) // 8):  # the bytes a value of `width` bits, shifted by up to 7, spans
+            window |= data[:, byte + k].astype(kind) << kind(8 * k)
+        values[rows] = (window >> shift) & mask
+    return values
 
 
 def decode(buf, offsets, counts):
@@ -245,8 +247,13 @@ def decode(buf, offsets, counts):
         steps, freqs = np.empty(int(counts.sum()), np.int64), np.empty(int(counts.sum()), np.int64)
         starts = np.cumsum(sizes) - sizes
         whole = np.flatnonzero(full)
-        _blocks_of_128(buf, first_bit[whole] >> 3, doc_bits[whole], starts[whole], steps)
-        _blocks_of_128(buf, (first_bit[whole] >> 3) + 16 * doc_bits[whole], freq_bits[whole], starts[whole], freqs)
+        gaps = _blocks_of_128(buf, first_bit[whole] >> 3, doc_bits[whole])
+        less = _blocks_of_128(buf, (first_bit[whole] >> 3) + 16 * doc_bits[whole], freq_bits[whole])
+        if whole[-1] == len(whole) - 1:  # the whole blocks first (one term's): in place
+            steps[:gaps.size], freqs[:less.size] = gaps.ravel(), less.ravel()
+        else:
+            at = starts[whole][:, None] + np.arange(BLOCK)
+            steps[at], freqs[at] = gaps, less
         part = np.flatnonzero(~full)
         block, at = _postings_of_blocks(sizes[part])
         into = starts[part][block] + at
