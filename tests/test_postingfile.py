@@ -170,10 +170,12 @@ def _reference_by_article(reference, field, term):
 
 def test_a_merged_index_holds_every_term_as_whoosh_would_and_each_posting_once(tmp_path, monkeypatch):
     """Four segments merged in many small steps (a range of hashes each), against Whoosh's own index of
-    the same articles, every term of every field, folded ones included; the segments' own files are gone."""
+    the same articles, every term of every field, folded ones included, long lists flat; the segments'
+    own files are gone."""
     from index.sources import articles
 
     monkeypatch.setattr(postingfile, "MERGE_BYTES", 2000)
+    monkeypatch.setattr(postingfile, "LONG", 50)  # the commonest syllables' lists are flat
     ix = _segmented_index(tmp_path, runs=2)
     read = [a for a in articles.read([tmp_path / "r0.jsonl", tmp_path / "r1.jsonl"]) if isinstance(a, articles.Article)]
     reference = reference_index(tmp_path, analyse(read))
@@ -279,10 +281,11 @@ def test_an_index_whoosh_optimized_is_refused_never_searched_in_silence(tmp_path
         assert summary.indexed == 80 and engine.search(request).total == 80
 
 
-def test_postings_read_back_as_written_whatever_their_widths_and_blocks():
-    """Terms of 1, 127, 128, 129, 1,000 and 9,000 postings (one block, a block and one more, several, and
-    enough whole blocks to be read a width at a time), gaps up to 2 ** 31 and frequencies up to 65,535:
-    the blocks' widths, from 0 bits to 31."""
+@pytest.mark.parametrize("long", [10 ** 9, 1000, 1])
+def test_postings_read_back_as_written_whatever_their_widths_and_blocks(long):
+    """Terms of 1, 127, 128, 129, 1,000 and 9,000 postings (one block, a block and one more, several),
+    gaps up to 2 ** 31 and frequencies up to 65,535: the blocks' widths, from 0 bits to 31; and the
+    same as flat lists (from 1,000 postings, or every term)."""
     rng = np.random.default_rng(18)
     counts = [1, 1, 127, 128, 129, 1000, 3, 256, 9000, 8300]
     docs, freqs = [], []
@@ -290,15 +293,20 @@ def test_postings_read_back_as_written_whatever_their_widths_and_blocks():
     for n, top in zip(counts, tops):
         docs.append(np.sort(rng.choice(top, size=n, replace=False)) if n < top else np.arange(n))
         freqs.append(rng.integers(1, [2, 65536, 3, 2, 65536, 9, 1000, 2, 2, 300][len(freqs)], size=n))
-    assert counts[-1] // postingfile.BLOCK >= postingfile._WHOLE_BLOCKS
-    data, offsets = postingfile.encode(np.concatenate(docs), np.concatenate(freqs), counts)
+    data, offsets = postingfile.encode(np.concatenate(docs), np.concatenate(freqs), counts, long)
     assert offsets[-1] == len(data) < 8 * sum(counts)  # packed: less than the flat records' bytes
     buf = np.concatenate([data, np.zeros(8, np.uint8)])
     for i, n in enumerate(counts):
-        got_docs, got_freqs = postingfile.decode(buf, offsets[i:i + 1], [n])
+        got_docs, got_freqs = postingfile.decode(buf, offsets[i:i + 1], [n], long)
         assert got_docs.tolist() == docs[i].tolist() and got_freqs.tolist() == freqs[i].tolist(), n
-    both = postingfile.decode(buf, offsets[:-1], counts)  # several terms at once, as a merge reads them
+    both = postingfile.decode(buf, offsets[:-1], counts, long)  # several terms at once, as a merge reads them
     assert both[0].tolist() == np.concatenate(docs).tolist()
+    assert both[1].tolist() == np.concatenate(freqs).tolist()
+
+
+def test_the_longest_lists_are_flat_a_twelfth_of_the_archive_from_past_long():
+    assert postingfile.long_list(2500) == postingfile.long_list(98_304) == postingfile.LONG
+    assert postingfile.long_list(1_000_000) == 83_333
 
 
 def _syllables():
@@ -335,6 +343,7 @@ def test_a_merge_of_many_files_in_many_steps_reads_back_as_a_plain_reference(tmp
     from index.analysis.normalize import fold
 
     monkeypatch.setattr(postingfile, "MERGE_TERMS", 7)
+    monkeypatch.setattr(postingfile, "LONG", 100)  # the terms in every article of the 300 or 130 are flat lists
     rng = np.random.default_rng(16)
     names = _syllables()
     sizes = [5, 300, 1, 40, 2, 9, 130, 11]
@@ -370,6 +379,7 @@ def test_a_merge_of_many_files_in_many_steps_reads_back_as_a_plain_reference(tmp
 def test_a_merge_that_drops_articles_renumbers_the_rest_and_forgets_terms_left_without_any(tmp_path, monkeypatch):
     """Compaction: the articles replaced since are left out, the others numbered again in order."""
     monkeypatch.setattr(postingfile, "MERGE_TERMS", 5)
+    monkeypatch.setattr(postingfile, "LONG", 100)
     rng = np.random.default_rng(17)
     names = _syllables()
     parts, reference, offset = [], {}, 0
