@@ -56,7 +56,7 @@ from index.store.schema import FOLDED
 
 EXTENSION = ".vnp"
 MERGED = ".all.vnp"  # named after the first segment it covers, so that Whoosh deletes it with that segment
-MAGIC = b"VNPOST07"  # the index format: bumped with the posting format, or the module paths a table of contents pickles
+MAGIC = b"VNPOST08"  # the index format: bumped with the posting format, or the module paths a table of contents pickles
 PAGE = 4096  # bytes per checksum
 _FOOTER = struct.Struct("<8sQI4x")  # FOOTER_MAGIC, the length of the data (before the checksums), their CRC-32
 FOOTER_MAGIC = b"VNPSUMS1"
