@@ -286,7 +286,7 @@ def measure(size, reuse, queries_path, docs_source):
               f"p50 {queried['wall']['p50']:.1f} p95 {queried['wall']['p95']:.1f} ms", flush=True)
     row["kinds"], row["fields"], row["arrays"] = breakdown(WORK / f"ours_{size}")
     files = [p.name for p in (WORK / f"ours_{size}").iterdir()]
-    row["segments"] = sum(1 for f in files if f.endswith(".vnp") and not f.endswith(".all.vnp"))
+    row["segments"] = sum(1 for f in files if f.endswith(".sums"))  # one a segment
     row["merged"] = any(f.endswith(".all.vnp") for f in files)
     return row
 
@@ -358,14 +358,14 @@ def million(rows):
     lines.append(f"- ours in all: **{total / 2 ** 30:.1f} GB = {total / jsonl:.1f}× the JSON lines**; tantivy "
                  f"(linear from {last['size']:,}): {last['tantivy']['bytes'] * scale / 2 ** 30:.1f} GB")
     segment = last["kinds"].get("postings, per segment (.vnp)", 0) * scale
-    lines.append(f"- without the per-segment posting files kept beside the merged one: "
-                 f"{(total - segment) / 2 ** 30:.1f} GB")
+    if segment:
+        lines.append(f"- without the per-segment posting files kept beside the merged one: "
+                     f"{(total - segment) / 2 ** 30:.1f} GB")
     peak = last["ours"]["peak_rss"]
     if len(rows) > 1:  # the workers' fixed cost aside, the growth from the smallest size on
         slope = (peak - rows[0]["ours"]["peak_rss"]) / (last["size"] - rows[0]["size"])
         lines.append(f"- indexing memory: {peak / 2 ** 30:.1f} GB tree RSS at {last['size']:,}, growing "
-                     f"{slope * 1000 / 2 ** 20:.0f} MB per 1,000 articles (the end-of-run merge holds a field's "
-                     f"arrays whole): about {(peak + slope * (MILLION - last['size'])) / 2 ** 30:.0f} GB at a "
+                     f"{slope * 1000 / 2 ** 20:.0f} MB per 1,000 articles: about {(peak + slope * (MILLION - last['size'])) / 2 ** 30:.0f} GB at a "
                      f"million")
     return "\n".join(lines) + "\n"
 
