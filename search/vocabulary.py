@@ -8,9 +8,7 @@ into "Hà nói", while an archive about party work knows "đảng viên" best.
 from collections import Counter
 from itertools import compress
 
-import numpy as np
-
-from index.analysis.normalize import fold
+from index.analysis.normalize import fold, fold_all
 from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
 
 LONGEST_WORD = 4  # syllables
@@ -30,7 +28,7 @@ def _by_fold(frequencies, fieldnames):
         larger = {term: counts[term] for term in found.keys() & counts.keys() if counts[term] > found[term]}
         counts.update(found)
         counts.update(larger)
-    keys = _folded(counts)
+    keys = fold_all(counts)
     forms = list(counts.items())
     found = dict(zip(keys, zip(forms)))  # each term alone; a folded term shared: its last, for now
     shared = {key for key, n in Counter(keys).items() if n > 1}
@@ -40,28 +38,6 @@ def _by_fold(frequencies, fieldnames):
     for key, group in groups.items():
         found[key] = tuple(sorted(group, key=lambda form: (-form[1], form[0])))
     return found
-
-
-def _folded(terms):
-    """`fold` of each of `terms` (without line breaks), at once: `fold` changes each character on its own,
-    and the archive's terms hold a few hundred distinct ones, so each is folded once and the terms'
-    characters looked up in numpy; the few folded into more or fewer than one character (a mark standing
-    alone) are replaced afterwards (no folded character is one of them)."""
-    joined = "\n".join(terms)
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    distinct = np.unique(codes)
-    table = np.arange(int(distinct[-1]) + 1 if len(distinct) else 0, dtype=np.uint32)
-    uneven = {}
-    for code in distinct.tolist():
-        folded = fold(chr(code))
-        if len(folded) == 1:
-            table[code] = ord(folded)
-        else:
-            uneven[chr(code)] = folded
-    joined = table[codes].tobytes().decode("utf-32-le")
-    for character, folded in uneven.items():
-        joined = joined.replace(character, folded)
-    return joined.split("\n")
 
 
 class Vocabulary:

@@ -5,9 +5,9 @@ postings stay, and an archive updated often grew run after run (a 5,000-article 
 took 324 MB after two update runs). Once the articles marked deleted are COMPACT_SHARE of those the
 index counts, the indexing run ends by writing one new segment of the others, numbered again in
 order: Whoosh copies their lengths and columns (`SegmentWriter.add_reader`), their stored fields are
-written again in blocks (`stored.write_live`), and the posting files are merged without them (`postingfile.merge`, renumbered), a range of terms at a time.
-Readers of the previous commit keep the files they opened; the old segments' files go with the
-commit that lists them no more.
+written again in blocks (`stored.write_live`), and the posting files are merged without them
+(`postingfile.merge`, renumbered), a range of terms at a time. Readers of the previous commit keep the
+files they opened; the old segments' files go with the commit that lists them no more.
 """
 
 import numpy as np

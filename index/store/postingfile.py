@@ -50,7 +50,7 @@ from array import array
 
 import numpy as np
 
-from index.analysis.normalize import fold
+from index.analysis.normalize import fold, fold_all
 from index.store.errors import IndexDamaged
 from index.store.schema import FOLDED
 
@@ -63,7 +63,7 @@ FOOTER_MAGIC = b"VNPSUMS1"
 FENCE = 64  # hashes per block: the fence holds one in FENCE, a lookup reads one or two blocks
 BLOCK = 128  # postings per block: each block's gaps and frequencies packed at the widths it needs
 # Postings from which a term's list is kept flat, as bytes, instead of in blocks of bits (`long_list`): the
-# longest lists are most of what a query reads, and a flat list is read back as arrays (about 0.1 ms for
+# longest lists are most of what a query reads, and a flat list is read back as arrays (about 0.2 ms for
 # 90,000 postings, where unpacking blocks took 1-2 ms), for about 1.5 bytes a posting instead of 1.
 LONG = 8192
 _MAX_FREQUENCY = np.iinfo(np.uint16).max  # a term more frequent in one article is counted this many times
@@ -295,7 +295,7 @@ def encode(docs, freqs, counts, long):
         return _encode_blocks(docs, freqs, counts)
     firsts = np.cumsum(counts) - counts
     short = np.flatnonzero(counts < long)
-    picked = _gather(np.arange(len(docs)), firsts[short], counts[short])
+    picked = _spans(firsts[short], counts[short], len(docs))
     data, short_offsets = _encode_blocks(docs[picked], freqs[picked], counts[short])
     flat = [_encode_flat(docs[firsts[t]:firsts[t] + counts[t]], freqs[firsts[t]:firsts[t] + counts[t]])
             for t in longs.tolist()]
@@ -305,7 +305,7 @@ def encode(docs, freqs, counts, long):
     offsets = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
     out = np.empty(int(offsets[-1]), dtype=np.uint8)
-    out[np.repeat(offsets[short] - short_offsets[:-1], sizes[short]) + np.arange(len(data))] = data
+    out[_spans(offsets[short], sizes[short], len(out))] = data  # the blocks' bytes, term by term
     for t, f in zip(longs.tolist(), flat):
         out[offsets[t]:offsets[t + 1]] = f
     return out, offsets
@@ -325,7 +325,7 @@ def decode(buf, offsets, counts, long):
     firsts = np.cumsum(counts) - counts
     docs, freqs = np.empty(int(counts.sum()), np.int64), np.empty(int(counts.sum()), np.int64)
     short = np.flatnonzero(counts < long)
-    at = _gather(np.arange(len(docs)), firsts[short], counts[short])
+    at = _spans(firsts[short], counts[short], len(docs))
     docs[at], freqs[at] = _decode_blocks(buf, offsets[short], counts[short])
     for t in longs.tolist():
         docs[firsts[t]:firsts[t] + counts[t]], freqs[firsts[t]:firsts[t] + counts[t]] = _decode_flat(
@@ -499,10 +499,10 @@ class _FieldWriter:
         return terms, described
 
 
-def _folded(writer, source, name):
+def _folded_field(writer, source, name):
     """Describe the folded field of a source field whose terms are `source`: the terms' folded hashes in order,
     and beside each the source term it comes from (its postings are read there)."""
-    folded = [fold(term).encode("utf-8") for term in source.strings()]
+    folded = [term.encode("utf-8") for term in fold_all(source.strings())]
     lengths = np.fromiter(map(len, folded), dtype=np.int64, count=len(folded))
     hashes, _ = digests(np.frombuffer(b"".join(folded), dtype=np.uint8), np.cumsum(lengths) - lengths, lengths)
     order = np.argsort(hashes, kind="stable")
@@ -515,14 +515,18 @@ def write(f, fields, documents):
     folded field (`schema.FOLDED`) as the list of its source field's terms it folds."""
     writer = _Writer(f, documents)
     for name in sorted(fields):
-        terms, docs, freqs = fields[name].postings()
         field = _FieldWriter(writer)
-        field.add(terms, docs, freqs)
-        terms, described = field.finish()
-        writer.field(name, described)
-        for folded_name in (n for n, source in FOLDED.items() if source == name):
-            writer.field(folded_name, _folded(writer, terms, name))
+        field.add(*fields[name].postings())
+        _finish_field(writer, name, field)
     writer.finish()
+
+
+def _finish_field(writer, name, field):
+    """Write the dictionary of the field `name` (its `_FieldWriter` `field`), and the folded fields of it."""
+    terms, described = field.finish()
+    writer.field(name, described)
+    for folded_name in (n for n, source in FOLDED.items() if source == name):
+        writer.field(folded_name, _folded_field(writer, terms, name))
 
 
 def _steps(fields):
@@ -549,7 +553,7 @@ def _merged_terms(pieces):
 
 
 def _merge_postings(writer, fields, renumbered=None):
-    """Write one field merged from `fields` ([(_Field, first article number)]); returns its Terms.
+    """The `_FieldWriter` of one field merged from `fields` ([(_Field, first article number)]).
     `renumbered`: each article's new number (-1: dropped, with its postings; a term left without any
     is dropped)."""
     out = _FieldWriter(writer)
@@ -570,11 +574,11 @@ def _merge_postings(writer, fields, renumbered=None):
             docs, freqs, pieces = docs[kept], freqs[kept], [joined]
         terms, order = _merged_terms(pieces)
         dfs = np.concatenate([piece.dfs for piece in pieces])
-        grouped = _gather(np.arange(int(dfs.sum())), (np.cumsum(dfs) - dfs)[order], dfs[order])
+        grouped = _spans((np.cumsum(dfs) - dfs)[order], dfs[order], int(dfs.sum()))
         if len(terms):
             held = terms.dfs > 0
             out.add(terms if held.all() else terms.take(np.flatnonzero(held)), docs[grouped], freqs[grouped])
-    return out.finish()
+    return out
 
 
 def merge(f, parts, segments, renumbered=None):
@@ -590,11 +594,9 @@ def merge(f, parts, segments, renumbered=None):
     names = sorted({name for part, _ in parts for name in part._fields if name not in FOLDED})
     writer = _Writer(f, documents, segments)
     for name in names:
-        terms, described = _merge_postings(writer, [(part._fields[name], offset) for part, offset in parts
-                                                     if name in part._fields], renumbered)
-        writer.field(name, described)
-        for folded_name in (n for n, source in FOLDED.items() if source == name):
-            writer.field(folded_name, _folded(writer, terms, name))
+        field = _merge_postings(writer, [(part._fields[name], offset) for part, offset in parts
+                                         if name in part._fields], renumbered)
+        _finish_field(writer, name, field)
     writer.finish()
 
 
@@ -631,12 +633,17 @@ class _Checksummed:
         self._f.write(_FOOTER.pack(FOOTER_MAGIC, self.length, zlib.crc32(table)))
 
 
+def _spans(starts, lengths, size):
+    """The indices starts[0], ..., starts[0] + lengths[0] - 1, starts[1], ... into an array of `size`."""
+    ends = np.cumsum(lengths)
+    kind = np.int32 if size < 2 ** 31 else np.int64  # the index costs half the memory
+    return (np.arange(int(ends[-1]) if len(ends) else 0, dtype=kind)
+            + np.repeat((starts - ends + lengths).astype(kind), lengths))
+
+
 def _gather(data, starts, lengths):
     """data[starts[0]:starts[0] + lengths[0]] + data[starts[1]:...] + ..., in one indexing."""
-    ends = np.cumsum(lengths)
-    kind = np.int32 if len(data) < 2 ** 31 else np.int64  # the index costs half the memory
-    return data[np.arange(int(ends[-1]) if len(ends) else 0, dtype=kind)
-                + np.repeat((starts - ends + lengths).astype(kind), lengths)]
+    return data[_spans(starts, lengths, len(data))]
 
 
 class _Field:
