@@ -197,22 +197,20 @@ CHILDREN = {"build_ours": build_ours, "build_tantivy": build_tantivy, "query_our
 
 # ---- where the bytes go ----------------------------------------------------------------------------------
 
+KINDS = (  # file name ending: kind of file, the first that matches
+    (".all.vnp", "postings, merged (.all.vnp)"),
+    (".vnp", "postings, per segment (.vnp)"),
+    (".vns", "stored fields (.vns)"),
+    ("._stored.col", "Whoosh's stored column (_stored.col, empty since .vns)"),
+    ("_len.col", "field lengths (_*_len.col)"),
+    (".col", "columns: id, hash, facets, dates (.col)"),
+    (".trm", "Whoosh terms and postings: ids (.trm/.pst)"),
+    (".pst", "Whoosh terms and postings: ids (.trm/.pst)"),
+)
+
+
 def kind_of(name):
-    if name.endswith(".all.vnp"):
-        return "postings, merged (.all.vnp)"
-    if name.endswith(".vnp"):
-        return "postings, per segment (.vnp)"
-    if name.endswith(".vns"):
-        return "stored fields (.vns)"
-    if name.endswith("._stored.col"):
-        return "Whoosh's stored column (_stored.col, empty since .vns)"
-    if name.endswith("_len.col"):
-        return "field lengths (_*_len.col)"
-    if name.endswith(".col"):
-        return "columns: id, hash, facets, dates (.col)"
-    if name.endswith((".trm", ".pst")):
-        return "Whoosh terms and postings: id, facets (.trm/.pst)"
-    return "other (.toc, lock)"
+    return next((kind for ending, kind in KINDS if name.endswith(ending)), "other (.toc, lock)")
 
 
 ARRAYS = {"hashes": "term dictionary: hashes, fence, entries, where names end", "fence": None, "entries": None,

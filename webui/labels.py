@@ -46,21 +46,21 @@ def vietnamese_message(error, params):
     """A plain Vietnamese sentence for a BadParameter."""
     name = error.name
     value = params.get(name, "")
-    if name == "page":
-        return f"Số trang «{value}» không hợp lệ: số trang phải là số nguyên từ 1 đến 1000."
-    if name == "limit":
-        return f"Số kết quả mỗi trang «{value}» không hợp lệ: phải là số nguyên từ 1 đến 100."
-    if name == "sort":
-        return f"Cách sắp xếp «{value}» không hợp lệ: chọn relevance (liên quan), newest (mới nhất) hoặc oldest (cũ nhất)."
     if name == "to" and "before" in error.message:
         return (f"Ngày kết thúc ({params.get('to', '')}) đứng trước ngày bắt đầu ({params.get('from', '')}): "
                 "hãy chọn lại khoảng thời gian.")
     if name in ("from", "to"):
         return f"{VI_PARAMETER[name].capitalize()} «{value}» không phải là một ngày: dùng dạng YYYY-MM-DD hoặc DD/MM/YYYY."
-    if name == "region":
-        return f"Không có vùng nào tên «{value}»."
-    if name == "province":
-        return f"Không có tỉnh/thành phố nào tên «{value}»."
-    if name == "district":
-        return f"Không có quận/huyện nào tên «{value}»."
+    if name in _MESSAGES:
+        return _MESSAGES[name].format(value=value)
     return f"Giá trị «{value}» của {VI_PARAMETER.get(name, name)} không hợp lệ."
+
+
+_MESSAGES = {  # parameter: what is said of a value it cannot take
+    "page": "Số trang «{value}» không hợp lệ: số trang phải là số nguyên từ 1 đến 1000.",
+    "limit": "Số kết quả mỗi trang «{value}» không hợp lệ: phải là số nguyên từ 1 đến 100.",
+    "sort": "Cách sắp xếp «{value}» không hợp lệ: chọn relevance (liên quan), newest (mới nhất) hoặc oldest (cũ nhất).",
+    "region": "Không có vùng nào tên «{value}».",
+    "province": "Không có tỉnh/thành phố nào tên «{value}».",
+    "district": "Không có quận/huyện nào tên «{value}».",
+}
