@@ -768,7 +768,8 @@ class _File:
     def __init__(self, path):
         self.path = path
         self.fd = os.open(path, os.O_RDONLY)
-        weakref.finalize(self, os.close, self.fd)
+        # closed with its last reference; not at exit, where a read-ahead thread may still be reading it
+        weakref.finalize(self, os.close, self.fd).atexit = False
         size = os.fstat(self.fd).st_size
         footer = os.pread(self.fd, _FOOTER.size, size - _FOOTER.size) if size >= _FOOTER.size else b""
         if len(footer) != _FOOTER.size:

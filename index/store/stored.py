@@ -120,7 +120,8 @@ class StoredFile:
     def __init__(self, path):
         self.path = str(path)
         self.fd = os.open(path, os.O_RDONLY)
-        weakref.finalize(self, os.close, self.fd)
+        # closed with its last reference; not at exit, where a read-ahead thread may still be reading it
+        weakref.finalize(self, os.close, self.fd).atexit = False
         size = os.fstat(self.fd).st_size
         if os.pread(self.fd, len(MAGIC), 0) != MAGIC:
             raise IndexDamaged(path, "not a stored-fields file of this version")
