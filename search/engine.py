@@ -172,13 +172,13 @@ class Commit:
             if reader.generation() == self.generation:
                 if self.postings.count:
                     for granularity in GRANULARITIES:
-                        self.postings.lengths(reader, granularity)
+                        self.postings.norms(reader, granularity)
                     facets(self.columns, self.postings.live, SearchRequest())  # loads the gazetteer, for labels
                 frequencies = frequencies_by_field(reader, self.postings.files)  # the fields both read are read once
                 vocabulary = self.vocabulary(reader, frequencies)  # first: every search waits for it
                 terms = {granularity: vocabulary.folded if granularity == "folded"  # the store counts no folded term
                          else frequencies(TEXT_FIELDS[granularity]) for granularity in WARM}
-                self.postings.warm(reader, WARM, terms, self._closing)
+                self.postings.warm(WARM, terms, self._closing)
 
     def close(self):
         """Stop reading ahead (the vocabulary, or at most one posting list, is finished first)."""

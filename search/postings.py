@@ -5,8 +5,8 @@ Whoosh scores one document at a time through a tree of Python matchers; on
 took seconds. Here each term's postings are read once per commit into numpy
 arrays (article numbers and BM25F frequencies, title and text merged) kept in a
 bounded cache shared by the threads. Matching, totals and facets are masks
-made from the article numbers alone; a term's BM25F scores are computed when a
-query first ranks by it, and looked up for the articles ranked
+made from the article numbers alone; BM25F scores are computed from the
+frequencies when a query ranks by them, for the articles ranked
 (`search.ranking`).
 
 The store reads a term's postings for the whole index (`index.store.reading`).
@@ -25,12 +25,15 @@ from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
 
 K1 = 1.2
 B = 0.75
-TITLE_WEIGHT = 2.5  # a title occurrence counts as this many in the text
-# Memory, not quality (no test of it at 0): a common syllable's scores are one float32 per article, ~140 KB on
-# 35k articles. Kept at 32 MB: the server's two processes measured 395 MB PSS of their 400 MB goal with it.
+TITLE_WEIGHT = 2.5  # a title occurrence counts as this many in the text (in halves: see `Term`)
+# Memory, not quality (no test of it at 0): a common syllable is a byte per article, 35 KB on 35k articles.
+# Kept at 32 MB: the server's two processes measured 395 MB PSS of their 400 MB goal with it.
 CACHE_BYTES = 32 * 2 ** 20
 
 _NOTHING = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+# A term is kept as a byte per article, rather than its postings, once this share of the articles holds it:
+# its postings would take five bytes each (a number and a frequency).
+DENSE_SHARE = 1 / 5
 
 
 def document_frequencies(reader, field, files=None):
@@ -63,6 +66,7 @@ class Postings:
         self.count = int(self.live.sum())
         self.files = CommitPostings(reader)
         self._lengths = {}
+        self._norms = {}
         self._cache = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -78,6 +82,15 @@ class Postings:
                        + TITLE_WEIGHT * field_lengths(reader, TITLE_FIELDS[granularity]))
             mean = float(lengths[self.live].mean()) if self.count else 1.0
             found = self._lengths[granularity] = (lengths, mean or 1.0)
+        return found
+
+    def norms(self, reader, granularity):
+        """Every article's BM25 length norm at `granularity`, in halves of an occurrence as frequencies are
+        kept (`Term`): 2 x K1 x (1 - B + B x length / mean length)."""
+        found = self._norms.get(granularity)
+        if found is None:
+            lengths, mean = self.lengths(reader, granularity)
+            found = self._norms[granularity] = (2 * K1 * (1 - B + B * lengths / mean)).astype(np.float32)
         return found
 
     def _frequencies(self, field, text):
@@ -122,32 +135,24 @@ class Postings:
         merged[placed], merged[rest] = TITLE_WEIGHT * title_tf[alone], tf
         return ids, merged
 
-    def _term(self, granularity, text, reader=None):
-        """The cached `Term` of `text` at `granularity`; scored (BM25F in place of the frequencies) when a
-        `reader` is given, once for as long as it stays cached."""
+    def _term(self, granularity, text):
+        """The cached `Term` of `text` at `granularity`."""
         key = (granularity, text)
         with self._lock:
             found = self._cache.get(key)
             if found is not None:
                 self._cache.move_to_end(key)
-        if found is None:
-            found = Term.read(*self._merged(granularity, text), self.size)
-        elif reader is None or found.scored:
-            return found
-        if reader is not None:
-            articles = slice(None) if found.ids is None else found.ids
-            found = found.with_scores(self._bm25(reader, granularity, found.df, found.values, articles))
+                return found
+        found = Term.read(*self._merged(granularity, text), self.size)
         with self._lock:
-            old = self._cache.get(key)
-            if old is None or (found.scored and not old.scored):
-                self._bytes += found.nbytes - (old.nbytes if old is not None else 0)
+            if key not in self._cache:
+                self._bytes += found.nbytes
                 self._cache[key] = found
-                self._cache.move_to_end(key)
                 while self._bytes > CACHE_BYTES and len(self._cache) > 1:
                     self._bytes -= self._cache.popitem(last=False)[1].nbytes
         return found
 
-    def warm(self, reader, counts, frequencies, stop):
+    def warm(self, counts, frequencies, stop):
         """Read ahead the longest posting lists ({granularity: how many terms}), the ones that cost a
         first query most; within the cache's budget, until the event `stop` is set. `frequencies`:
         {granularity: {term: how many articles hold it}}."""
@@ -156,7 +161,7 @@ class Postings:
             for term in heapq.nlargest(count, found, key=found.get):
                 if self._bytes > CACHE_BYTES * 0.8 or stop.is_set():
                     return
-                self._term(granularity, term, reader)
+                self._term(granularity, term)
 
     def frequency(self, granularity, text):
         """How many live articles hold `text` at `granularity`, in title or text (nothing scored)."""
@@ -167,72 +172,78 @@ class Postings:
         article numbers alone, nothing scored (totals, facets and matching need no more)."""
         term = self._term(granularity, text)
         if term.ids is None:
-            return term.values > 0
+            return term.halves > 0
         mask = np.zeros(self.size, dtype=bool)
         mask[term.ids] = True
         return mask
 
-    def _bm25(self, reader, granularity, df, tf, articles):
-        lengths, mean = self.lengths(reader, granularity)
-        idf = inverse_frequency(self.count, df)
-        return (idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[articles] / mean))).astype(np.float32)
+    def _bm25(self, reader, granularity, term, halves, articles):
+        """BM25F of `term` for `articles`, whose frequencies are `halves`: idf x (K1 + 1) x tf / (tf + norm),
+        with tf and the norm both in halves. Computed in place: over every article, for a term kept as one."""
+        scores = np.add(halves, self.norms(reader, granularity)[articles], dtype=np.float32)
+        np.divide(halves, scores, out=scores)
+        scores *= np.float32(inverse_frequency(self.count, term.df) * (K1 + 1))
+        return scores
 
     def scores_at(self, reader, granularity, text, articles):
         """The BM25F score of `text` in each of `articles` (ascending numbers; 0 where absent)."""
-        at, scores = self._term(granularity, text, reader).at(articles)
+        term = self._term(granularity, text)
+        at, halves = term.at(articles)
         found = np.zeros(len(articles), dtype=np.float32)
-        found[at] = scores
+        found[at] = self._bm25(reader, granularity, term, halves, articles[at])
         return found
 
     def add_scores(self, scores, reader, granularity, text, weight):
         """Add `weight` x the BM25F score of `text` to `scores` (an array over the articles)."""
-        term = self._term(granularity, text, reader)
+        term = self._term(granularity, text)
         if term.ids is None:
-            scores += weight * term.values
+            found = self._bm25(reader, granularity, term, term.halves, slice(None))  # 0 where absent
+            found *= np.float32(weight)
+            scores += found
         elif len(term.ids):
-            scores[term.ids] += weight * term.values
+            scores[term.ids] += np.float32(weight) * self._bm25(reader, granularity, term, term.halves, term.ids)
 
 
 class Term:
-    """A term's live postings at one granularity, title and text merged: article numbers ascending and
-    BM25F frequencies, or once `scored` their BM25F scores; for a term in more than half the articles, a
-    value per article (0 where absent; `ids` None), smaller, and read without searching."""
+    """A term's live postings at one granularity, title and text merged: article numbers ascending and BM25F
+    frequencies in halves of an occurrence (a title's counts 2.5), a byte each (two for the rare term
+    said more than 127 times in an article); for a term held by more than DENSE_SHARE of the articles,
+    one per article (0 where absent; `ids` None), smaller, and read without searching. Kept as
+    frequencies, not scores, a cached term takes a byte where a score took four."""
 
-    __slots__ = ("ids", "values", "df", "scored")
+    __slots__ = ("ids", "halves", "df")
 
-    def __init__(self, ids, values, df, scored=False):
-        self.ids, self.values, self.df, self.scored = ids, values, df, scored
+    def __init__(self, ids, halves, df):
+        self.ids, self.halves, self.df = ids, halves, df
 
     @classmethod
     def read(cls, ids, tf, size):
         """The term of these postings, in an index of `size` articles."""
-        if 2 * len(ids) > size:
-            dense = np.zeros(size, dtype=np.float32)
-            dense[ids] = tf
+        halves = np.rint(2 * tf)
+        halves = halves.astype(np.uint8 if len(halves) == 0 or halves.max() < 256 else np.uint16)
+        if len(ids) > DENSE_SHARE * size:
+            dense = np.zeros(size, dtype=halves.dtype)
+            dense[ids] = halves
             return cls(None, dense, len(ids))
-        return cls(ids, tf, len(ids))
-
-    def with_scores(self, scores):
-        """This term with `scores` (one per value) in place of its frequencies."""
-        return Term(self.ids, scores, self.df, scored=True)
+        return cls(ids, halves, len(ids))
 
     @property
     def nbytes(self):
-        return self.values.nbytes + (0 if self.ids is None else self.ids.nbytes)
+        return self.halves.nbytes + (0 if self.ids is None else self.ids.nbytes)
 
     def at(self, articles):
-        """(positions in `articles`, ascending numbers, of those holding the term; their values),
-        searched from the shorter side."""
+        """(positions in `articles`, ascending numbers, of those holding the term; their frequencies in
+        halves), searched from the shorter side."""
         if self.ids is None:
-            values = self.values[articles]
-            held = np.flatnonzero(values)
-            return held, values[held]
+            halves = self.halves[articles]
+            held = np.flatnonzero(halves)
+            return held, halves[held]
         if len(self.ids) < len(articles):
             at = np.searchsorted(articles, self.ids)
             found = at < len(articles)
             found[found] = articles[at[found]] == self.ids[found]
-            return at[found], self.values[found]
+            return at[found], self.halves[found]
         at = np.searchsorted(self.ids, articles)
         found = at < len(self.ids)
         found[found] = self.ids[at[found]] == articles[found]
-        return np.flatnonzero(found), self.values[at[found]]
+        return np.flatnonzero(found), self.halves[at[found]]

@@ -1,6 +1,7 @@
 """A segment's posting file must give back exactly the postings Whoosh holds for the same articles."""
 
 import os
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -302,6 +303,20 @@ def test_postings_read_back_as_written_whatever_their_widths_and_blocks(long):
     both = postingfile.decode(buf, offsets[:-1], counts, long)  # several terms at once, as a merge reads them
     assert both[0].tolist() == np.concatenate(docs).tolist()
     assert both[1].tolist() == np.concatenate(freqs).tolist()
+
+
+@pytest.mark.parametrize("top", [300, 10 ** 6])
+def test_a_folded_terms_readings_are_summed_per_article_into_one_list(top):
+    """Readings' postings, as one list: counted per article where they are many for the articles (300),
+    sorted where they are few (a million)."""
+    rng = np.random.default_rng(7)
+    readings = [(np.sort(rng.choice(top, size=n, replace=False)), rng.integers(1, 9, size=n)) for n in (1, 50, 200)]
+    expected = Counter()
+    for docs, freqs in readings:
+        expected.update(dict(zip(docs.tolist(), freqs.tolist())))
+    docs, freqs = postingfile._union(readings)
+    assert docs.tolist() == sorted(expected) and freqs.tolist() == [expected[d] for d in sorted(expected)]
+    assert postingfile._union(readings[1:2]) == readings[1]
 
 
 def test_the_longest_lists_are_flat_a_twelfth_of_the_archive_from_past_long():

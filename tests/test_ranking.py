@@ -8,6 +8,7 @@ import pytest
 
 from index.analysis.normalize import fold
 from index.writer import index_articles
+from search import postings
 from search.engine import Engine
 from search.matching import Masks
 from search.meaning import Meaning
@@ -100,3 +101,16 @@ def test_a_search_shows_the_scores_and_order_of_full_scoring(ranked_index):
             if sort == "relevance":
                 assert scores == sorted(scores, reverse=True)
             assert all(score > 0 for score in scores)
+
+
+def test_terms_kept_a_byte_per_article_or_as_postings_find_and_rank_alike(ranked_index, monkeypatch):
+    """Every term kept a byte per article (DENSE_SHARE 0) or none (1): the same totals, facets, hits, scores."""
+    queries = list(_queries(random.Random(5), 40))
+    results = []
+    for share in (0, 1):
+        monkeypatch.setattr(postings, "DENSE_SHARE", share)
+        with Engine(ranked_index, recent_results=0) as engine:
+            found = [engine.search(SearchRequest.from_params({"q": q, "limit": "30"})) for q in queries]
+            results.append([(r.total, [(h.id, h.score) for h in r.hits], r.facets) for r in found])
+    assert results[0] == results[1]
+    assert sum(total > 30 for total, _, _ in results[0]) > 10  # most ranked, not only counted
