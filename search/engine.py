@@ -153,9 +153,9 @@ class Commit:
     query that needs the vocabulary sooner waits for it) until done or `close`d.
     """
 
-    def __init__(self, reader, index, recent_results):
+    def __init__(self, reader, index, recent_results, cache_bytes=None):
         self.generation = reader.generation()
-        self.postings = Postings(reader)
+        self.postings = Postings(reader, cache_bytes)
         self.stored = StoredFields(reader)
         self.results = RecentResults(recent_results)
         self.columns = FacetColumns(reader, COLUMNS)
@@ -201,10 +201,13 @@ class Engine:
     place, which keeps stale segments) when a newer commit exists.
     """
 
-    def __init__(self, index_dir, recent_results=RECENT_RESULTS):
-        """`recent_results`: how many results each commit keeps for the same search asked again (0: none)."""
+    def __init__(self, index_dir, recent_results=RECENT_RESULTS, cache_bytes=None):
+        """`recent_results`: how many results each commit keeps for the same search asked again (0: none);
+        `cache_bytes`: how many bytes of posting lists it keeps decoded (default: as the archive's size
+        asks, `search.postings.cache_budget`)."""
         self.index_dir = index_dir
         self.recent_results = recent_results
+        self.cache_bytes = cache_bytes
         self._index = open_index(index_dir)
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -246,7 +249,7 @@ class Engine:
         reader = searcher.reader()
         with self._lock:
             if self._commit is None or self._commit.generation != reader.generation():
-                self._commit = Commit(reader, self._index, self.recent_results)
+                self._commit = Commit(reader, self._index, self.recent_results, self.cache_bytes)
             return self._commit
 
     def warm(self):

@@ -26,9 +26,17 @@ from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
 K1 = 1.2
 B = 0.75
 TITLE_WEIGHT = 2.5  # a title occurrence counts as this many in the text (in halves: see `Term`)
-# Memory, not quality (no test of it at 0): a common syllable is a byte per article, 35 KB on 35k articles.
-# Kept at 32 MB: the server's two processes measured 395 MB PSS of their 400 MB goal with it.
-CACHE_BYTES = 32 * 2 ** 20
+# Memory, not quality (no test of it at 0): the posting lists a process keeps decoded. A common syllable is
+# a byte per article, so the budget grows with the archive to keep as many: 900 bytes an article, at least
+# 32 MB (what 35,000 articles get: the server's two processes measured 395 MB PSS of their 400 MB goal).
+CACHE_PER_ARTICLE = 900
+MIN_CACHE_BYTES = 32 * 2 ** 20
+
+
+def cache_budget(articles):
+    """The bytes of posting lists kept decoded for an archive of `articles`, unless told otherwise."""
+    return max(MIN_CACHE_BYTES, CACHE_PER_ARTICLE * articles)
+
 
 _NOTHING = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 # A term is kept as a byte per article, rather than its postings, once this share of the articles holds it:
@@ -53,14 +61,16 @@ def inverse_frequency(count, df):
 
 
 class Postings:
-    """One commit's posting lists and field lengths, read on first use and shared by threads.
+    """One commit's posting lists and field lengths, read on first use and shared by threads; at most
+    `cache_bytes` of lists kept (default: `cache_budget`).
 
     Readers are not shared: each call takes the calling thread's reader of the
     same commit.
     """
 
-    def __init__(self, reader):
+    def __init__(self, reader, cache_bytes=None):
         self.size = reader.doc_count_all()
+        self.cache_bytes = cache_budget(self.size) if cache_bytes is None else cache_bytes
         self.live = np.ones(self.size, dtype=bool)
         self.live[deleted_articles(reader)] = False
         self.count = int(self.live.sum())
@@ -148,7 +158,7 @@ class Postings:
             if key not in self._cache:
                 self._bytes += found.nbytes
                 self._cache[key] = found
-                while self._bytes > CACHE_BYTES and len(self._cache) > 1:
+                while self._bytes > self.cache_bytes and len(self._cache) > 1:
                     self._bytes -= self._cache.popitem(last=False)[1].nbytes
         return found
 
@@ -159,7 +169,7 @@ class Postings:
         for granularity, count in counts.items():
             found = frequencies[granularity]
             for term in heapq.nlargest(count, found, key=found.get):
-                if self._bytes > CACHE_BYTES * 0.8 or stop.is_set():
+                if self._bytes > self.cache_bytes * 0.8 or stop.is_set():
                     return
                 self._term(granularity, term)
 

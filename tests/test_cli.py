@@ -31,6 +31,12 @@ def cli_index(tmp_path_factory):
     return path
 
 
+@pytest.mark.parametrize("value", ["lots", "-1", "inf"])
+def test_serve_refuses_a_cache_size_that_is_not_megabytes(tmp_path, value):
+    out = vnsearch("--index-dir", tmp_path, "serve", "--cache-mb", value, check=False)
+    assert out.returncode == 2 and f"--cache-mb: '{value}' is not a number of megabytes" in out.stderr
+
+
 def test_second_run_reports_everything_unchanged(cli_index):
     out = vnsearch("index", str(SEEDS), "--index-dir", cli_index)
     assert "0 indexed, 0 updated, 5 unchanged, 0 skipped" in out.stderr

@@ -114,3 +114,24 @@ def test_terms_kept_a_byte_per_article_or_as_postings_find_and_rank_alike(ranked
             results.append([(r.total, [(h.id, h.score) for h in r.hits], r.facets) for r in found])
     assert results[0] == results[1]
     assert sum(total > 30 for total, _, _ in results[0]) > 10  # most ranked, not only counted
+
+
+def test_an_engine_keeps_no_more_posting_lists_than_told_and_finds_the_same(ranked_index):
+    """A budget of 20 KB (a handful of lists): the same results as the archive's default budget, within it."""
+    queries = list(_queries(random.Random(9), 30))
+    results = []
+    for cache_bytes in (None, 20_000):
+        with Engine(ranked_index, recent_results=0, cache_bytes=cache_bytes) as engine:
+            found = [engine.search(SearchRequest.from_params({"q": q})) for q in queries]
+            results.append([(r.total, [(h.id, h.score) for h in r.hits]) for r in found])
+            kept = engine.current()[1].postings
+            assert kept.cache_bytes == (cache_bytes or postings.MIN_CACHE_BYTES)
+            assert (kept._bytes <= 20_000) == (cache_bytes is not None)  # the default keeps every list here
+    assert results[0] == results[1]
+
+
+def test_the_default_budget_grows_with_the_archive_from_the_servers_32_mb():
+    """As many common lists whatever the archive: a byte each per article; 35,000 articles keep 32 MB (the
+    memory the server's goal was measured with)."""
+    assert postings.cache_budget(1_000) == postings.cache_budget(35_432) == 32 * 2 ** 20
+    assert postings.cache_budget(1_000_000) == 10 * postings.cache_budget(100_000) > 32 * 2 ** 20

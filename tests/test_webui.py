@@ -249,6 +249,16 @@ def test_healthz(client):
     assert r.status_code == 200 and r.get_json() == {"status": "ok", "articles": 5}
 
 
+def test_the_app_keeps_the_posting_lists_it_is_told_to(seeds_index):
+    """CACHE_MB (`vnsearch serve --cache-mb`) bounds what the app's engine keeps decoded; it still finds."""
+    from webui.app import create_app
+    from webui.engine import get_engine
+
+    app = create_app({"INDEX_DIR": str(seeds_index), "TESTING": True, "CACHE_MB": 0.5})
+    assert app.test_client().get("/api/search?q=Ngã Bảy").get_json()["total"] > 0
+    assert get_engine(app).current()[1].postings.cache_bytes == 2 ** 19
+
+
 def test_healthz_and_pages_without_an_index(tmp_path):
     from webui.app import create_app
 

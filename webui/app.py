@@ -26,7 +26,8 @@ SECURITY_HEADERS = {
 
 def create_app(test_config=None):
     """The app factory: `test_config` may set INDEX_DIR (default: $VNSEARCH_INDEX or the user's index), TESTING,
-    and BASE_URL (the site's public address, for /opensearch.xml and the feed; default: relative to the host)."""
+    BASE_URL (the site's public address, for /opensearch.xml and the feed; default: relative to the host)
+    and CACHE_MB (posting lists kept decoded; default: as the archive's size asks)."""
     app = Flask(__name__)
     app.config.update(BASE_URL=None)
     if test_config:

@@ -180,7 +180,7 @@ def cmd_serve(args):
         socket.create_server((args.host, args.port)).close()  # taken: say so before loading anything
     except OSError as e:
         return _port_taken(args.host, args.port, e)
-    app = create_app({"INDEX_DIR": str(index_dir), "BASE_URL": args.base_url})
+    app = create_app({"INDEX_DIR": str(index_dir), "BASE_URL": args.base_url, "CACHE_MB": args.cache_mb})
     processes = args.processes or default_processes()
     print(f"serving {index_dir} on http://{args.host}:{args.port}/ ({processes} processes x {args.threads} threads)",
           file=sys.stderr)
@@ -191,6 +191,17 @@ def cmd_serve(args):
             raise
         return _port_taken(args.host, args.port, e)
     return 0
+
+
+def _megabytes(text):
+    """A --cache-mb value: a number of megabytes, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of megabytes (0 or more)")
+    return value
 
 
 def _add_search_options(p):
@@ -239,6 +250,8 @@ def parser():
     v.add_argument("--port", type=int, default=8000)
     v.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
     v.add_argument("--processes", type=int, help="processes sharing the port (default: one per core)")
+    v.add_argument("--cache-mb", type=_megabytes, metavar="MB",
+                   help="posting lists each process keeps decoded, in MB (default: 900 bytes an article, at least 32)")
     v.add_argument("--base-url", help="the site's public address (https://...), for browsers' search boxes "
                                       "(/opensearch.xml); default: addresses relative to the site")
     v.set_defaults(run=cmd_serve)

@@ -17,8 +17,9 @@ from index.store.directory import IndexUnavailable, default_index_dir  # the vie
 class EngineHolder:
     """One Engine per app, opened lazily; a missing index is retried on the next request."""
 
-    def __init__(self, index_dir):
+    def __init__(self, index_dir, cache_bytes=None):
         self.index_dir = index_dir
+        self.cache_bytes = cache_bytes
         self._engine = None
         self._lock = threading.Lock()
 
@@ -28,17 +29,20 @@ class EngineHolder:
                 if self._engine is None:
                     from search.engine import Engine
 
-                    self._engine = Engine(self.index_dir)
+                    self._engine = Engine(self.index_dir, cache_bytes=self.cache_bytes)
         return self._engine
 
 
 def init_app(app):
-    """The app's engine, on INDEX_DIR (default: $VNSEARCH_INDEX or the user's index); the CRF model that
-    segments queries loads now (about a second), not on the first query. pyvi's own scikit-learn
-    tokenizer (2.6 s, 128 MB) is not loaded: no query uses it."""
+    """The app's engine, on INDEX_DIR (default: $VNSEARCH_INDEX or the user's index), keeping CACHE_MB of
+    posting lists decoded (default: as the archive's size asks); the CRF model that segments queries
+    loads now (about a second), not on the first query. pyvi's own scikit-learn tokenizer (2.6 s,
+    128 MB) is not loaded: no query uses it."""
     app.config["INDEX_DIR"] = app.config.get("INDEX_DIR") or str(default_index_dir())
+    cache_mb = app.config.get("CACHE_MB")
     segmenter.load()
-    app.extensions["vnsearch"] = EngineHolder(app.config["INDEX_DIR"])
+    app.extensions["vnsearch"] = EngineHolder(app.config["INDEX_DIR"],
+                                              None if cache_mb is None else int(cache_mb * 2 ** 20))
 
 
 def get_engine(app=None):
