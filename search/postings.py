@@ -39,6 +39,8 @@ def cache_budget(articles):
 
 
 _NOTHING = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+# The share of the cache kept for terms used more than once (`TermCache`): speed only, the hits are the same.
+PROTECTED = 0.8
 # A term is kept as a byte per article, rather than its postings, once this share of the articles holds it:
 # its postings would take five bytes each (a number and a frequency).
 DENSE_SHARE = 1 / 5
@@ -77,9 +79,7 @@ class Postings:
         self.files = CommitPostings(reader)
         self._lengths = {}
         self._norms = {}
-        self._cache = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        self._cache = TermCache(self.cache_bytes)
 
     def lengths(self, reader, granularity):
         """Every article's weighted length (text + TITLE_WEIGHT x title) at `granularity`, and their mean.
@@ -145,33 +145,25 @@ class Postings:
         merged[placed], merged[rest] = TITLE_WEIGHT * title_tf[alone], tf
         return ids, merged
 
-    def _term(self, granularity, text):
-        """The cached `Term` of `text` at `granularity`."""
+    def _term(self, granularity, text, ahead=False):
+        """The cached `Term` of `text` at `granularity` (`ahead`: read ahead, kept as if used twice)."""
         key = (granularity, text)
-        with self._lock:
-            found = self._cache.get(key)
-            if found is not None:
-                self._cache.move_to_end(key)
-                return found
-        found = Term.read(*self._merged(granularity, text), self.size)
-        with self._lock:
-            if key not in self._cache:
-                self._bytes += found.nbytes
-                self._cache[key] = found
-                while self._bytes > self.cache_bytes and len(self._cache) > 1:
-                    self._bytes -= self._cache.popitem(last=False)[1].nbytes
+        found = self._cache.get(key)
+        if found is None:
+            found = Term.read(*self._merged(granularity, text), self.size)
+            self._cache.put(key, found, protected=ahead)
         return found
 
     def warm(self, counts, frequencies, stop):
         """Read ahead the longest posting lists ({granularity: how many terms}), the ones that cost a
-        first query most; within the cache's budget, until the event `stop` is set. `frequencies`:
+        first query most; within the cache's protected share, until the event `stop` is set. `frequencies`:
         {granularity: {term: how many articles hold it}}."""
         for granularity, count in counts.items():
             found = frequencies[granularity]
             for term in heapq.nlargest(count, found, key=found.get):
-                if self._bytes > self.cache_bytes * 0.8 or stop.is_set():
+                if self._cache.protected_bytes > PROTECTED * 0.8 * self.cache_bytes or stop.is_set():
                     return
-                self._term(granularity, term)
+                self._term(granularity, term, ahead=True)
 
     def frequency(self, granularity, text):
         """How many live articles hold `text` at `granularity`, in title or text (nothing scored)."""
@@ -214,12 +206,64 @@ class Postings:
             scores[term.ids] += np.float32(weight) * self._bm25(reader, granularity, term, term.halves, term.ids)
 
 
+_MOST_HALVES = np.iinfo(np.uint16).max
+
+
+class TermCache:
+    """Terms within a budget of bytes, shared by threads, as a segmented LRU: a term read once waits in a
+    probation segment and goes first; used again, it moves to the protected segment (at most PROTECTED of
+    the budget), whose least recent fall back to probation. Plain LRU let each query's one-off terms (the
+    pairs of its rarer syllables) push out the common lists every other query reads again."""
+
+    def __init__(self, budget):
+        self.budget = budget
+        self.bytes = self.protected_bytes = 0
+        self._probation, self._protected = OrderedDict(), OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            term = self._protected.get(key)
+            if term is not None:
+                self._protected.move_to_end(key)
+                return term
+            term = self._probation.pop(key, None)
+            if term is not None:
+                self._protect(key, term)
+            return term
+
+    def put(self, key, term, protected=False):
+        """Keep `term` (read by one thread while another read it too: the first kept)."""
+        with self._lock:
+            if key in self._protected or key in self._probation:
+                return
+            self.bytes += term.nbytes
+            if protected:
+                self._protect(key, term)
+            else:
+                self._probation[key] = term
+            while self.bytes > self.budget and len(self._probation) + len(self._protected) > 1:
+                segment = self._probation or self._protected
+                _, dropped = segment.popitem(last=False)
+                self.bytes -= dropped.nbytes
+                if segment is self._protected:
+                    self.protected_bytes -= dropped.nbytes
+
+    def _protect(self, key, term):
+        self._protected[key] = term
+        self.protected_bytes += term.nbytes
+        while self.protected_bytes > PROTECTED * self.budget and len(self._protected) > 1:
+            demoted, moved = self._protected.popitem(last=False)
+            self.protected_bytes -= moved.nbytes
+            self._probation[demoted] = moved
+
+
 class Term:
     """A term's live postings at one granularity, title and text merged: article numbers ascending and BM25F
-    frequencies in halves of an occurrence (a title's counts 2.5), a byte each (two for the rare term
-    said more than 127 times in an article); for a term held by more than DENSE_SHARE of the articles,
-    one per article (0 where absent; `ids` None), smaller, and read without searching. Kept as
-    frequencies, not scores, a cached term takes a byte where a score took four."""
+    frequencies to the nearest half occurrence (a title's counts 2.5), a byte each (two for the rare
+    term said more than 127 times in an article, at most 32,767.5); for a term held by more than
+    DENSE_SHARE of the articles, one per article (0 where absent; `ids` None), smaller, and read without
+    searching. Kept as frequencies, not scores, a cached term takes a byte where a score took four."""
 
     __slots__ = ("ids", "halves", "df")
 
@@ -229,7 +273,7 @@ class Term:
     @classmethod
     def read(cls, ids, tf, size):
         """The term of these postings, in an index of `size` articles."""
-        halves = np.rint(2 * tf)
+        halves = np.minimum(np.rint(2 * tf), _MOST_HALVES)
         halves = halves.astype(np.uint8 if len(halves) == 0 or halves.max() < 256 else np.uint16)
         if len(ids) > DENSE_SHARE * size:
             dense = np.zeros(size, dtype=halves.dtype)

@@ -126,7 +126,7 @@ def test_an_engine_keeps_no_more_posting_lists_than_told_and_finds_the_same(rank
             results.append([(r.total, [(h.id, h.score) for h in r.hits]) for r in found])
             kept = engine.current()[1].postings
             assert kept.cache_bytes == (cache_bytes or postings.MIN_CACHE_BYTES)
-            assert (kept._bytes <= 20_000) == (cache_bytes is not None)  # the default keeps every list here
+            assert (kept._cache.bytes <= 20_000) == (cache_bytes is not None)  # the default keeps every list here
     assert results[0] == results[1]
 
 

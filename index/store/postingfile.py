@@ -742,7 +742,7 @@ class _Field:
         data, starts, counts, short, at = [], [], [], [], 0
         for i, ((offset, df), (end, _)) in enumerate(entries):
             chunk = self._file.pread(end - offset, self._arrays["postings"][0] + offset)
-            if self.long is not None and df >= self.long:
+            if df >= self.long:
                 found[i] = _decode_flat(np.frombuffer(chunk, dtype=np.uint8), 0, df)
                 continue
             data.append(chunk)
