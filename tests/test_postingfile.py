@@ -319,9 +319,20 @@ def test_a_folded_terms_readings_are_summed_per_article_into_one_list(top):
     assert postingfile._union(readings[1:2]) == readings[1]
 
 
-def test_the_longest_lists_are_flat_a_twelfth_of_the_archive_from_past_long():
-    assert postingfile.long_list(2500) == postingfile.long_list(98_304) == postingfile.LONG
-    assert postingfile.long_list(1_000_000) == 83_333
+def test_long_lists_are_flat_from_a_hundredth_of_the_archive_past_long():
+    assert postingfile.long_list(2500) == postingfile.long_list(102_400) == postingfile.LONG
+    assert postingfile.long_list(1_000_000) == 10_000
+
+
+@pytest.mark.parametrize("shift", [0, 1])
+def test_a_flat_list_reads_back_its_gaps_and_frequencies_either_side_of_a_byte_and_a_nibble(shift):
+    """Gaps of 254, 255 and 256 and frequencies of 15, 16 and 17: where a flat list writes a value apart."""
+    gaps = np.array([0, 254, 255, 256, 3, 2 ** 31 - 300, 255, 0]) + shift
+    docs = np.cumsum(gaps + 1) - 1
+    freqs = np.array([1, 15, 16, 17, 1, 65_535 - shift, 16, 2]) + shift  # at most 65,535: as a segment counts
+    data = postingfile._encode_flat(docs, freqs)
+    got_docs, got_freqs = postingfile._decode_flat(np.concatenate([data, np.zeros(8, np.uint8)]), 0, len(docs))
+    assert got_docs.tolist() == docs.tolist() and got_freqs.tolist() == freqs.tolist()
 
 
 def _syllables():

@@ -12,7 +12,9 @@ in-memory fence (every FENCE-th hash), then a handful of `pread`s.
 Postings are laid out as Lucene's and tantivy's are: in blocks of BLOCK, article numbers as gaps and
 frequencies, each bit-packed at the width its block needs (`encode`, `decode`: numpy, no loop per
 posting). A term is its blocks' widths (two bytes a block) then their bits: 1.6 bytes a posting on
-baomoi, against 6 as flat records.
+baomoi, against 6 as flat records. A long list (`long_list`: a thousand postings and more) is flat
+instead: a byte a gap and a nibble a frequency, the rare larger ones written apart, read back as arrays
+several times faster than bits are unpacked, for about as many bytes.
 
 A folded field (`schema.FOLDED`: "dang vien") holds no postings of its own: it is its source field's
 terms ("đảng viên", "đang viên") ordered by the hash of their folded form, and a folded term's postings
@@ -56,16 +58,17 @@ from index.store.schema import FOLDED
 
 EXTENSION = ".vnp"
 MERGED = ".all.vnp"  # named after the first segment it covers, so that Whoosh deletes it with that segment
-MAGIC = b"VNPOST08"  # the index format: bumped with the posting format, or the module paths a table of contents pickles
+MAGIC = b"VNPOST09"  # the index format: bumped with the posting format, or the module paths a table of contents pickles
 PAGE = 4096  # bytes per checksum
 _FOOTER = struct.Struct("<8sQI4x")  # FOOTER_MAGIC, the length of the data (before the checksums), their CRC-32
 FOOTER_MAGIC = b"VNPSUMS1"
 FENCE = 64  # hashes per block: the fence holds one in FENCE, a lookup reads one or two blocks
 BLOCK = 128  # postings per block: each block's gaps and frequencies packed at the widths it needs
 # Postings from which a term's list is kept flat, as bytes, instead of in blocks of bits (`long_list`): the
-# longest lists are most of what a query reads, and a flat list is read back as arrays (about 0.2 ms for
-# 90,000 postings, where unpacking blocks took 1-2 ms), for about 1.5 bytes a posting instead of 1.
-LONG = 8192
+# long lists are most of what a query reads, and a flat list is read back as arrays, 2-7 ns a posting
+# where unpacking blocks of bits takes 20-25, for about 1.5 bytes a posting (1.3-1.5 in blocks, measured on
+# 104,586 articles: +3 MB in all).
+LONG = 1024
 _MAX_FREQUENCY = np.iinfo(np.uint16).max  # a term more frequent in one article is counted this many times
 # A merge step: the terms of one range of hashes, about this many bytes of postings (or terms) from all
 # the files merged: the merge's memory is bounded by it, whatever the archive's size.
@@ -250,46 +253,44 @@ def _decode_term(buf, first, n):
 
 
 def long_list(documents):
-    """The postings from which a term of a file of `documents` articles is a long list: LONG, or a twelfth
-    of the articles (their share of the bytes stays the same as the archive grows)."""
-    return max(LONG, documents // 12)
+    """The postings from which a term of a file of `documents` articles is a long list: LONG, or a hundredth
+    of the articles (from there its gaps, a hundred articles on average, mostly fit in a byte)."""
+    return max(LONG, documents // 100)
 
 
-_BYTE_KINDS = {0: None, 1: np.dtype(np.uint8), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
-
-
-def _byte_width(largest):
-    return 0 if largest <= 0 else 1 if largest < 2 ** 8 else 2 if largest < 2 ** 16 else 4
+_ESCAPE_GAP = 255  # a gap of 255 or more: its value follows the gaps (<u4), in order
+_ESCAPE_FREQUENCY = 15  # a frequency of 16 or more (less one: 15): its value follows the nibbles (<u2), in order
 
 
 def _encode_flat(docs, freqs):
-    """A long list: the bytes a gap takes (its largest's), whether any frequency is over one; every gap as a
-    plain little-endian integer; then, if so, every frequency less one as a nibble (two a byte; 15: see
-    the exceptions), the number of exceptions, their positions and values (less one). Read back as arrays,
-    with no bits to unpack; a frequency takes half a byte (over 15 in one article: rare)."""
+    """A long list: whether any frequency is over one; every gap as a byte (`_ESCAPE_GAP` for a larger one,
+    whose value follows); then, if so, every frequency less one as a nibble (two a byte; `_ESCAPE_FREQUENCY`
+    for a larger one, whose value follows). Read back as arrays, with no bits to unpack."""
     gaps = np.diff(docs, prepend=-1) - 1
     values = freqs - 1
-    gap_bytes = _byte_width(int(gaps.max()))
-    parts = [np.array([gap_bytes, int(values.max() > 0)], dtype=np.uint8)]
-    if gap_bytes:
-        parts.append(gaps.astype(_BYTE_KINDS[gap_bytes]).view(np.uint8))
-    if values.max() > 0:
-        nibbles = np.minimum(values, 15).astype(np.uint8)
+    counted = bool(values.max() > 0)
+    parts = [np.array([counted], dtype=np.uint8), np.minimum(gaps, _ESCAPE_GAP).astype(np.uint8),
+             gaps[gaps >= _ESCAPE_GAP].astype("<u4").view(np.uint8)]
+    if counted:
+        nibbles = np.minimum(values, _ESCAPE_FREQUENCY).astype(np.uint8)
         if len(nibbles) % 2:
             nibbles = np.append(nibbles, np.uint8(0))
-        exceptions = np.flatnonzero(values >= 15)
         parts += [nibbles[0::2] | (nibbles[1::2] << np.uint8(4)),
-                  np.array([len(exceptions)], dtype="<u4").view(np.uint8),
-                  exceptions.astype("<u4").view(np.uint8), values[exceptions].astype("<u2").view(np.uint8)]
+                  values[values >= _ESCAPE_FREQUENCY].astype("<u2").view(np.uint8)]
     return np.concatenate(parts)
 
 
 def _decode_flat(buf, at, count):
-    gap_bytes, counted = int(buf[at]), int(buf[at + 1])
-    at += 2
-    steps = (buf[at:at + count * gap_bytes].view(_BYTE_KINDS[gap_bytes]).astype(np.int64) if gap_bytes
-             else np.zeros(count, dtype=np.int64)) + 1
-    at += count * gap_bytes
+    counted = bool(buf[at])
+    at += 1
+    gaps = buf[at:at + count]
+    at += count
+    steps = gaps.astype(np.int64)
+    escaped = np.flatnonzero(gaps == _ESCAPE_GAP)
+    if len(escaped):
+        steps[escaped] = buf[at:at + 4 * len(escaped)].view("<u4")
+        at += 4 * len(escaped)
+    steps += 1
     freqs = np.ones(count, dtype=np.int64)
     if counted:
         packed = buf[at:at + (count + 1) // 2]
@@ -297,9 +298,9 @@ def _decode_flat(buf, at, count):
         nibbles = np.empty(2 * len(packed), dtype=np.uint8)
         nibbles[0::2], nibbles[1::2] = packed & np.uint8(15), packed >> np.uint8(4)
         freqs += nibbles[:count]
-        exceptions = int(buf[at:at + 4].view("<u4")[0])
-        where = buf[at + 4:at + 4 + 4 * exceptions].view("<u4")
-        freqs[where] = buf[at + 4 + 4 * exceptions:at + 4 + 6 * exceptions].view("<u2").astype(np.int64) + 1
+        escaped = np.flatnonzero(nibbles[:count] == _ESCAPE_FREQUENCY)
+        if len(escaped):
+            freqs[escaped] = buf[at:at + 2 * len(escaped)].view("<u2").astype(np.int64) + 1
     return np.cumsum(steps) - 1, freqs
 
 
