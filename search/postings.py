@@ -26,9 +26,9 @@ from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
 K1 = 1.2
 B = 0.75
 TITLE_WEIGHT = 2.5  # a title occurrence counts as this many in the text (in halves: see `Term`)
-# Memory, not quality (no test of it at 0): the posting lists a process keeps decoded. A common syllable is
-# a byte per article, so the budget grows with the archive to keep as many: 900 bytes an article, at least
-# 32 MB (what 35,000 articles get: the server's two processes measured 395 MB PSS of their 400 MB goal).
+# Memory, not quality (no test sets them to 0): the posting lists a process keeps decoded. A common syllable
+# is a byte per article, so the budget grows with the archive to keep as many: 900 bytes an article, at
+# least 32 MB (what 35,000 articles get: the server's two processes measured 342 MB PSS of their 400 MB goal).
 CACHE_PER_ARTICLE = 900
 MIN_CACHE_BYTES = 32 * 2 ** 20
 
@@ -42,7 +42,8 @@ _NOTHING = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 # The share of the cache kept for terms used more than once (`TermCache`): speed only, the hits are the same.
 PROTECTED = 0.8
 # A term is kept as a byte per article, rather than its postings, once this share of the articles holds it:
-# its postings would take five bytes each (a number and a frequency).
+# its postings would take five bytes each (a number and a frequency). Memory and speed: the hits are the
+# same either way (tests/test_ranking.py).
 DENSE_SHARE = 1 / 5
 
 

@@ -66,8 +66,8 @@ FENCE = 64  # hashes per block: the fence holds one in FENCE, a lookup reads one
 BLOCK = 128  # postings per block: each block's gaps and frequencies packed at the widths it needs
 # Postings from which a term's list is kept flat, as bytes, instead of in blocks of bits (`long_list`): the
 # long lists are most of what a query reads, and a flat list is read back as arrays, 2-7 ns a posting
-# where unpacking blocks of bits takes 20-25, for about 1.5 bytes a posting (1.3-1.5 in blocks, measured on
-# 104,586 articles: +3 MB in all).
+# where unpacking blocks of bits takes 20-25, for about 1.5 bytes a posting (1.3-1.5 in blocks; measured on
+# 104,586 articles: +2 MB in all).
 LONG = 1024
 _MAX_FREQUENCY = np.iinfo(np.uint16).max  # a term more frequent in one article is counted this many times
 # A merge step: the terms of one range of hashes, about this many bytes of postings (or terms) from all
