@@ -318,7 +318,7 @@ class Engine:
                 self._readings(result, meaning)
             result.suggestion = meaning.suggestion()
             highlighter = Highlighter.of(meaning.marks(loose=ranking.loosened or ranking.fallback))
-        result.total = int(matched.sum())
+        result.total = int(np.count_nonzero(matched))
         first = (request.page - 1) * request.limit
         if first < result.total:
             count = request.page * request.limit

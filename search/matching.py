@@ -70,4 +70,4 @@ class Masks:
         return mask
 
     def count(self, form):
-        return int((self.form(form) & self.postings.live).sum())
+        return int(np.count_nonzero(self.form(form) & self.postings.live))

@@ -23,6 +23,8 @@ word frequencies, which costs no lookups.
 from dataclasses import dataclass, replace
 from itertools import product
 
+import numpy as np
+
 from index.analysis.analyzers import WordAnalyzer, terms
 from index.analysis.normalize import fold
 from search.abbreviations import expand
@@ -231,8 +233,8 @@ class Meaning:
         if respelled == [s.text for s in words]:
             return None
         text = " ".join(respelled)
-        found = int(Meaning(parse(text), vocabulary, self.masks).strict().sum())
-        return text if found and found >= FAR_MORE * int(self.strict().sum()) else None
+        found = np.count_nonzero(Meaning(parse(text), vocabulary, self.masks).strict())
+        return text if found and found >= FAR_MORE * np.count_nonzero(self.strict()) else None
 
 
 def _likeliest(typed, vocabulary):
@@ -290,7 +292,7 @@ def _one_word(word, pieces, masks):
     for n in pieces:
         apart = apart & masks.form(form[at:at + n])
         at += n
-    both = int(apart.sum())
+    both = np.count_nonzero(apart)
     return bool(both) and masks.count(form) >= JOINED * both
 
 
@@ -317,7 +319,7 @@ def _together(a, b, vocabulary, masks):
         return [s] if s.accented else [_syllable(r) for r, _ in vocabulary.readings(s)[:3]]
 
     for x, y in product(choices(a), choices(b)):
-        both = int((masks.form((x,)) & masks.form((y,)) & masks.postings.live).sum())
+        both = np.count_nonzero(masks.form((x,)) & masks.form((y,)) & masks.postings.live)
         if both and masks.count((x, y)) >= COLLOCATION * both:
             return True
     return False

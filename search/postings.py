@@ -45,6 +45,9 @@ PROTECTED = 0.8
 # its postings would take five bytes each (a number and a frequency). Memory and speed: the hits are the
 # same either way (tests/test_ranking.py).
 DENSE_SHARE = 1 / 5
+# A term's lists (title and text; a folded term's readings) are summed in an array over the articles once they
+# hold 1/SCATTER of them, else sorted together: speed only, the sums are the same (tests/test_postings.py).
+SCATTER = 16
 
 
 def document_frequencies(reader, field, files=None):
@@ -104,54 +107,31 @@ class Postings:
             found = self._norms[granularity] = (2 * K1 * (1 - B + B * lengths / mean)).astype(np.float32)
         return found
 
-    def _frequencies(self, field, text):
-        """(live article numbers, frequencies) of `text` in `field`."""
-        found = self.files.postings(field, text)
-        if found is None:
-            return _NOTHING
-        ids, tf = found
+    def _lists(self, field, text):
+        """The live postings of `text` in `field`, as lists of (article numbers, frequencies): one, or for a
+        folded term one for each term it folds (`CommitPostings.lists`)."""
+        found = self.files.lists(field, text)
         if self.count == self.size:  # nothing deleted
-            return ids, tf
-        keep = self.live[ids]
-        return (ids, tf) if keep.all() else (ids[keep], tf[keep])
+            return found
+        return [(ids[keep], tf[keep]) for ids, tf in found for keep in (self.live[ids],)]
 
-    def _merged(self, granularity, text):
-        """BM25F's frequencies of `text`: title and text summed (the title's weighted) before saturation,
-        as (live article numbers, frequencies).
+    def _read(self, granularity, text):
+        """The `Term` of `text` at `granularity`: BM25F's frequencies, title and text summed (the title's
+        weighted) before saturation.
 
         Summed per field instead, a common word in a short title outscored a
         rare one in the text, and titled articles buried untitled ones.
         """
-        title_ids, title_tf = self._frequencies(TITLE_FIELDS[granularity], text)
-        text_ids, text_tf = self._frequencies(TEXT_FIELDS[granularity], text)
-        if not len(title_ids):  # most terms: nothing to merge
-            return text_ids, text_tf
-        if not len(text_ids):
-            return title_ids.astype(text_ids.dtype), TITLE_WEIGHT * title_tf
-        at = np.searchsorted(text_ids, title_ids)  # merged in one pass: the title's postings are few
-        found = at < len(text_ids)
-        found[found] = text_ids[at[found]] == title_ids[found]
-        tf = text_tf.copy()
-        tf[at[found]] += TITLE_WEIGHT * title_tf[found]
-        if found.all():
-            return text_ids, tf
-        # articles with the term in their title only, put in place (as `np.insert` would, in one pass for both)
-        alone = ~found
-        placed = at[alone] + np.arange(int(alone.sum()))
-        rest = np.ones(len(text_ids) + len(placed), dtype=bool)
-        rest[placed] = False
-        ids = np.empty(len(rest), dtype=text_ids.dtype)
-        ids[placed], ids[rest] = title_ids[alone], text_ids
-        merged = np.empty(len(rest), dtype=tf.dtype)
-        merged[placed], merged[rest] = TITLE_WEIGHT * title_tf[alone], tf
-        return ids, merged
+        lists = [(ids, 2 * tf) for ids, tf in self._lists(TEXT_FIELDS[granularity], text)]
+        lists += [(ids, 2 * TITLE_WEIGHT * tf) for ids, tf in self._lists(TITLE_FIELDS[granularity], text)]
+        return Term.summed(lists, self.size)
 
     def _term(self, granularity, text, ahead=False):
         """The cached `Term` of `text` at `granularity` (`ahead`: read ahead, kept as if used twice)."""
         key = (granularity, text)
         found = self._cache.get(key)
         if found is None:
-            found = Term.read(*self._merged(granularity, text), self.size)
+            found = self._read(granularity, text)
             self._cache.put(key, found, protected=ahead)
         return found
 
@@ -208,6 +188,12 @@ class Postings:
 
 
 _MOST_HALVES = np.iinfo(np.uint16).max
+
+
+def _halves(values):
+    """Frequencies in halves (`values`: twice the frequencies) as the smallest unsigned integers that hold them."""
+    halves = np.minimum(np.rint(values), _MOST_HALVES)
+    return halves.astype(np.uint8 if len(halves) == 0 or halves.max() < 256 else np.uint16)
 
 
 class TermCache:
@@ -272,10 +258,30 @@ class Term:
         self.ids, self.halves, self.df = ids, halves, df
 
     @classmethod
-    def read(cls, ids, tf, size):
-        """The term of these postings, in an index of `size` articles."""
-        halves = np.minimum(np.rint(2 * tf), _MOST_HALVES)
-        halves = halves.astype(np.uint8 if len(halves) == 0 or halves.max() < 256 else np.uint16)
+    def summed(cls, lists, size):
+        """The term of postings `lists` [(article numbers ascending, frequencies in halves)] in an index of
+        `size` articles, each article's summed (a list holds it once): added up in an array over the
+        articles when the lists hold more than 1/SCATTER of them, else sorted together."""
+        lists = [found for found in lists if len(found[0])]
+        if sum(len(ids) for ids, _ in lists) * SCATTER > size:
+            halves = np.zeros(size, dtype=np.float32)
+            for ids, found in lists:
+                halves[ids] += found
+            held = halves > 0
+            df = int(np.count_nonzero(held))
+            if df > DENSE_SHARE * size:
+                return cls(None, _halves(halves), df)
+            ids = np.flatnonzero(held).astype(np.int32)
+            return cls(ids, _halves(halves[ids]), df)
+        if len(lists) < 2:
+            ids, halves = lists[0] if lists else _NOTHING
+        else:
+            ids = np.concatenate([ids for ids, _ in lists])
+            order = np.argsort(ids, kind="stable")
+            ids = ids[order]
+            starts = np.flatnonzero(np.diff(ids, prepend=-1))
+            ids, halves = ids[starts], np.add.reduceat(np.concatenate([found for _, found in lists])[order], starts)
+        halves = _halves(halves)
         if len(ids) > DENSE_SHARE * size:
             dense = np.zeros(size, dtype=halves.dtype)
             dense[ids] = halves

@@ -151,8 +151,8 @@ class Ranking:
             if not self._scored(unit):
                 continue
             mask = self._unit_mask(unit)
-            weight = inverse_frequency(self.postings.count, int(mask.sum()))
-            held += weight * mask[articles]
+            weight = inverse_frequency(self.postings.count, np.count_nonzero(mask))
+            held += np.float32(weight) * mask[articles]  # float32: a Python float made the products float64
             total += weight
         return held / total if total else np.ones(len(held), dtype=np.float32)
 

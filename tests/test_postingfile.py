@@ -14,7 +14,7 @@ from index.store.reading import CommitPostings, field_lengths
 from index.store.schema import FOLDED, GRANULARITIES, TEXT_FIELDS, TITLE_FIELDS
 from index.store.directory import open_index
 from index.writer import analyse, index_articles
-from search.postings import Postings, document_frequencies, inverse_frequency
+from search.postings import Postings, inverse_frequency
 from tests.test_builder import _articles, built_index, reference_index
 
 
@@ -23,6 +23,24 @@ def indexes(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("postingfile")
     analysed = analyse(_articles(tmp_path))
     return built_index(tmp_path, analysed)[0], reference_index(tmp_path, analysed)
+
+
+def _postings(posting_file, field, term):
+    """(article numbers, frequencies) of `term` in `field` of `posting_file`, its lists summed per article
+    (a folded term's readings), or None."""
+    return _summed(posting_file.lists(field, term))
+
+
+def _summed(lists):
+    """Postings lists as one, each article's frequencies summed: a plain reference, a dict."""
+    summed = Counter()
+    for ids, freqs in lists:
+        assert len(set(ids.tolist())) == len(ids), "a list holds an article once"
+        summed.update(dict(zip(ids.tolist(), freqs.tolist())))
+    if not summed:
+        return None
+    ids = sorted(summed)
+    return np.array(ids), np.array([summed[n] for n in ids])
 
 
 def _whoosh_postings(reader, field, term):
@@ -46,7 +64,7 @@ def test_every_term_of_every_text_field_reads_back_as_whoosh_holds_it(indexes):
             if field not in FOLDED:  # a folded field keeps no counts: its postings are its source terms'
                 assert stored.frequencies(field) == expected
             for term in expected:
-                ids, freqs = stored.postings(field, term)
+                ids, freqs = _postings(stored, field, term)
                 assert list(zip(ids.tolist(), freqs.tolist())) == _whoosh_postings(ref, field, term), (field, term)
 
 
@@ -55,10 +73,10 @@ def test_a_term_the_segment_lacks_is_not_found(indexes):
     with ours.reader() as r:
         (segment, _), = r.leaf_readers()
         stored = PostingFile.of(segment)
-        assert stored.postings("text_syl", "lúa") is not None
-        assert stored.postings("text_syl", "lúaa") is None
-        assert stored.postings("text_syl", "") is None
-        assert stored.postings("no_such_field", "lúa") is None
+        assert _postings(stored, "text_syl", "lúa") is not None
+        assert _postings(stored, "text_syl", "lúaa") is None
+        assert _postings(stored, "text_syl", "") is None
+        assert _postings(stored, "no_such_field", "lúa") is None
 
 
 def test_terms_whose_hashes_collide_are_told_apart(tmp_path, monkeypatch):
@@ -85,10 +103,10 @@ def test_terms_whose_hashes_collide_are_told_apart(tmp_path, monkeypatch):
         postingfile.write(f, {"text_syl": field}, documents=10)
     stored = PostingFile(tmp_path / "x.vnp")
     for term, postings in terms.items():
-        ids, freqs = stored.postings("text_syl", term)
+        ids, freqs = _postings(stored, "text_syl", term)
         assert list(zip(ids.tolist(), freqs.tolist())) == list(zip(postings[0::2], postings[1::2]))
     for absent in ("lùa", "lúa", "lúa99999", "between", "past"):  # hashes inside, between and past the runs
-        assert stored.postings("text_syl", absent) is None
+        assert _postings(stored, "text_syl", absent) is None
 
 
 def named_by(terms):
@@ -130,7 +148,7 @@ def test_search_reads_the_postings_and_lengths_whoosh_holds(indexes):
             for field in (TITLE_FIELDS[granularity], TEXT_FIELDS[granularity]):
                 assert np.array_equal(field_lengths(r, field), field_lengths(ref, field)), field
                 for term in ("lúa", "lúa gạo", "nông_dân", "nong dan", "lua", "đảng viên", "thu", "không có"):
-                    ids, tf = postings._frequencies(field, term)
+                    ids, tf = _summed(postings._lists(field, term)) or (np.zeros(0), np.zeros(0))
                     expected = _whoosh_postings(ref, field, term) if (field, term) in ref else []
                     assert list(zip(ids.tolist(), tf.tolist())) == expected, (field, term)
         assert field_lengths(r, "text").any()
@@ -157,7 +175,7 @@ def _segmented_index(tmp_path, runs):
 
 def _by_article(files, reader, field, term):
     """{article id: frequency} of `term` in `field`, read through `files` (a CommitPostings)."""
-    found = files.postings(field, term)
+    found = _summed(files.lists(field, term))
     if found is None:
         return {}
     ids = reader.column_reader("id")
@@ -233,23 +251,24 @@ def test_a_merged_file_of_an_earlier_commit_is_not_read_for_segments_it_lacks(tm
 
 
 def test_title_and_text_frequencies_are_merged_for_every_article_holding_either(indexes):
-    """BM25F's summed frequency, against a plain per-article sum, for every term of title or text."""
+    """BM25F's summed frequency (a folded term's readings summed too), against a plain per-article sum of
+    Whoosh's postings of the same articles, for every term of title or text."""
     from search.postings import TITLE_WEIGHT
 
-    ours, _ = indexes
-    with ours.reader() as r:
+    ours, reference = indexes
+    with ours.reader() as r, reference.reader() as ref:
         postings = Postings(r)
-        for granularity in ("syllables", "pairs"):
-            terms = set(document_frequencies(r, TITLE_FIELDS[granularity])) | set(
-                document_frequencies(r, TEXT_FIELDS[granularity]))
+        for granularity in GRANULARITIES:
+            fields = ((TEXT_FIELDS[granularity], 1), (TITLE_FIELDS[granularity], TITLE_WEIGHT))
+            terms = {t.decode("utf-8") for field, _ in fields for t in ref.lexicon(field)}
             assert len(terms) > 100
             for term in terms:
-                title = postings._frequencies(TITLE_FIELDS[granularity], term)
-                text = postings._frequencies(TEXT_FIELDS[granularity], term)
                 expected = np.zeros(postings.size)
-                expected[text[0]] += text[1]
-                expected[title[0]] += TITLE_WEIGHT * title[1]
-                ids, _ = postings._merged(granularity, term)
+                for field, weight in fields:
+                    for ids, tf in _whoosh_postings(ref, field, term) if (field, term) in ref else []:
+                        expected[ids] += weight * tf
+                held = postings._term(granularity, term)  # a byte per article or postings (`DENSE_SHARE`)
+                ids = np.flatnonzero(held.halves) if held.ids is None else held.ids
                 scores = postings.scores_at(r, granularity, term, ids)
                 assert np.array_equal(ids, np.flatnonzero(expected)), (granularity, term)
                 lengths, mean = postings.lengths(r, granularity)
@@ -303,20 +322,6 @@ def test_postings_read_back_as_written_whatever_their_widths_and_blocks(long):
     both = postingfile.decode(buf, offsets[:-1], counts, long)  # several terms at once, as a merge reads them
     assert both[0].tolist() == np.concatenate(docs).tolist()
     assert both[1].tolist() == np.concatenate(freqs).tolist()
-
-
-@pytest.mark.parametrize("top", [300, 10 ** 6])
-def test_a_folded_terms_readings_are_summed_per_article_into_one_list(top):
-    """Readings' postings, as one list: counted per article where they are many for the articles (300),
-    sorted where they are few (a million)."""
-    rng = np.random.default_rng(7)
-    readings = [(np.sort(rng.choice(top, size=n, replace=False)), rng.integers(1, 9, size=n)) for n in (1, 50, 200)]
-    expected = Counter()
-    for docs, freqs in readings:
-        expected.update(dict(zip(docs.tolist(), freqs.tolist())))
-    docs, freqs = postingfile._union(readings)
-    assert docs.tolist() == sorted(expected) and freqs.tolist() == [expected[d] for d in sorted(expected)]
-    assert postingfile._union(readings[1:2]) == readings[1]
 
 
 def test_long_lists_are_flat_from_a_hundredth_of_the_archive_past_long():
@@ -389,7 +394,7 @@ def test_a_merge_of_many_files_in_many_steps_reads_back_as_a_plain_reference(tmp
     assert merged.documents == sum(sizes) and merged.segments == [str(n) for n in range(len(sizes))]
     assert merged.frequencies("text_syl") == {name: len(p) for name, p in reference.items()}
     for name, postings in reference.items():
-        ids, freqs = merged.postings("text_syl", name)
+        ids, freqs = _postings(merged, "text_syl", name)
         assert list(zip(ids.tolist(), freqs.tolist())) == postings, name
     folded = {}
     for name, postings in reference.items():
@@ -397,9 +402,9 @@ def test_a_merge_of_many_files_in_many_steps_reads_back_as_a_plain_reference(tmp
             folded.setdefault(fold(name), {}).setdefault(d, 0)
             folded[fold(name)][d] += f
     for name, postings in folded.items():
-        ids, freqs = merged.postings("text_fold", name)
+        ids, freqs = _postings(merged, "text_fold", name)
         assert list(zip(ids.tolist(), freqs.tolist())) == sorted(postings.items()), name
-    assert merged.postings("text_fold", "lúa0") is None and merged.postings("text_syl", "lua9999") is None
+    assert _postings(merged, "text_fold", "lúa0") is None and _postings(merged, "text_syl", "lua9999") is None
 
 
 def test_a_merge_that_drops_articles_renumbers_the_rest_and_forgets_terms_left_without_any(tmp_path, monkeypatch):
@@ -428,5 +433,5 @@ def test_a_merge_that_drops_articles_renumbers_the_rest_and_forgets_terms_left_w
     assert compacted.documents == offset - len(dropped)
     assert compacted.frequencies("text_syl") == {name: len(p) for name, p in expected.items()}
     for name in reference:
-        found = compacted.postings("text_syl", name)
+        found = _postings(compacted, "text_syl", name)
         assert (list(zip(*[a.tolist() for a in found])) if found else []) == expected.get(name, []), name

@@ -1,8 +1,13 @@
-"""The posting cache (`search.postings.TermCache`): within its budget, it keeps the lists searches read
-again, not the last ones read once."""
+"""A term's postings as search keeps them (`search.postings.Term`): lists summed per article; and the
+posting cache (`TermCache`): within its budget, it keeps the lists searches read again, not the last ones
+read once."""
+
+from collections import Counter
 
 import numpy as np
+import pytest
 
+from search import postings
 from search.postings import PROTECTED, Term, TermCache
 
 
@@ -45,3 +50,40 @@ def test_a_list_larger_than_the_budget_is_kept_alone():
     cache.put(("pairs", "a"), term(500))
     cache.put(("folded", "b"), term(5_000))
     assert cache.get(("pairs", "a")) is None and cache.get(("folded", "b")) is not None
+
+
+@pytest.mark.parametrize("size", [400, 10 ** 6])  # lists holding many of the articles, and few
+@pytest.mark.parametrize("dense_share", [0, 1 / 5, 1])
+def test_a_terms_lists_are_summed_per_article(size, dense_share, monkeypatch):
+    """Title and text, a folded term's readings: each article's frequencies (in halves) summed once, whether
+    added up over the articles or sorted together, and kept as postings or a byte per article."""
+    monkeypatch.setattr(postings, "DENSE_SHARE", dense_share)
+    rng = np.random.default_rng(3)
+    lists = [(np.sort(rng.choice(min(size, 400), size=n, replace=False)).astype(np.int32),
+              rng.integers(2, 40, size=n).astype(np.float32)) for n in (1, 0, 90, 200)]
+    expected = Counter()
+    for ids, halves in lists:
+        expected.update(dict(zip(ids.tolist(), halves.tolist())))
+    summed = Term.summed(lists, size)
+    assert (summed.ids is None) == (dense_share == 0 or (dense_share < 1 and len(expected) > dense_share * size))
+    ids = np.flatnonzero(summed.halves) if summed.ids is None else summed.ids
+    assert ids.tolist() == sorted(expected) and summed.df == len(expected)
+    assert summed.halves[ids if summed.ids is None else slice(None)].tolist() == [expected[n] for n in sorted(expected)]
+    assert Term.summed([], size).df == 0
+
+
+def test_lists_past_a_share_of_the_articles_are_added_up_over_them(monkeypatch):
+    """SCATTER (speed only: the sums are the same either way): lists holding many of the articles are added
+    up in an array over them, a few postings among a million sorted."""
+    arrays = []
+    real = np.zeros
+
+    def zeros(shape, dtype=float):
+        arrays.append((shape, np.dtype(dtype)))
+        return real(shape, dtype=dtype)
+
+    monkeypatch.setattr(postings.np, "zeros", zeros)
+    many = [(np.arange(0, 400, 2, dtype=np.int32), np.full(200, 2, dtype=np.float32))]
+    few = [(np.array([5, 9], dtype=np.int32), np.array([2, 4], dtype=np.float32))]
+    assert Term.summed(many + few, 400).df == 202 and (400, np.float32) in arrays
+    assert Term.summed(few, 10 ** 6).halves.tolist() == [2, 4] and (10 ** 6, np.float32) not in arrays

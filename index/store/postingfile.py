@@ -18,7 +18,8 @@ several times faster than bits are unpacked, for about as many bytes.
 
 A folded field (`schema.FOLDED`: "dang vien") holds no postings of its own: it is its source field's
 terms ("đảng viên", "đang viên") ordered by the hash of their folded form, and a folded term's postings
-are theirs summed when read, the same postings a folded analyzer gives (tests/test_postingfile.py).
+are theirs, read as a list each (`PostingFile.lists`) for the searcher to sum per article: the same
+postings a folded analyzer gives (tests/test_postingfile.py).
 
 Every file ends with a CRC-32 of each PAGE of it and a footer giving its length (as Lucene's codec
 footers do): opening a file checks its length and the checksum of that table, and reads check the
@@ -888,58 +889,32 @@ class PostingFile:
     def has_field(self, field):
         return field in self._fields
 
-    def postings(self, field, term, key=None):
-        """(article numbers, as the file counts them, and frequencies) of `term` in `field`, ascending
-        numbers, or None.
+    def lists(self, field, term, key=None):
+        """The postings of `term` in `field` as lists of (article numbers, as the file counts them, ascending;
+        frequencies): one, or for a folded field one for each term it folds (an article may be in several,
+        its frequencies to be summed); none when the file does not hold it.
 
         `term` is a str, or its UTF-8 bytes with `key`, their `term_hash`, computed once for all segments.
         """
         found = self._fields.get(field)
         if found is None:
-            return None
+            return []
         if key is None:
             term = term.encode("utf-8")
             key = term_hash(term)
         if found.source is None:
             at = found.find(term, np.uint64(key))
-            if at is None:
-                return None
-            docs, freqs = found.postings_between(at, at + 1)
-        else:
-            source = self._fields[found.source]
-            folded = term.decode("utf-8")
-            variants = [v for v in found.variants(np.uint64(key)) if fold(source.name(v).decode("utf-8")) == folded]
-            if not variants:
-                return None
-            docs, freqs = _union(source.postings_each(variants))
-        return docs.astype(np.int32), freqs.astype(np.float32)
+            return [] if at is None else [found.postings_between(at, at + 1)]
+        source = self._fields[found.source]
+        folded = term.decode("utf-8")
+        variants = [v for v in found.variants(np.uint64(key)) if fold(source.name(v).decode("utf-8")) == folded]
+        return source.postings_each(variants) if variants else []
 
     def frequencies(self, field):
         """{term: how many articles of the file hold it} in `field` (not a folded one: it keeps no counts)."""
         if self._fields[field].source is not None:
             raise ValueError(f"{field} is folded: its terms' document frequencies are not kept")
         return self._fields[field].frequencies()
-
-
-def _union(lists):
-    """Posting lists (article numbers, frequencies) as one: each article once, its frequencies summed.
-    Added up per article when they are many (no sort), else sorted."""
-    if len(lists) == 1:
-        return lists[0]
-    total = sum(len(docs) for docs, _ in lists)
-    top = max(int(docs[-1]) for docs, _ in lists)
-    if total * 16 > top:
-        summed = np.zeros(top + 1, dtype=np.float32)
-        for docs, freqs in lists:
-            summed[docs] += freqs  # one list holds an article once
-        held = np.flatnonzero(summed > 0)  # ten times faster than of the floats themselves
-        return held, summed[held]
-    docs = np.concatenate([docs for docs, _ in lists])
-    freqs = np.concatenate([freqs for _, freqs in lists])
-    order = np.argsort(docs, kind="stable")
-    docs = docs[order]
-    starts = np.flatnonzero(np.diff(docs, prepend=-1))
-    return docs[starts], np.add.reduceat(freqs[order], starts)
 
 
 def exists(folder, segment):

@@ -33,19 +33,14 @@ class CommitPostings:
                     raise RebuildNeeded(without_posting_file(segment.segment()))
                 self.parts.append((own, offset))
 
-    def postings(self, field, text):
-        """(article numbers ascending, frequencies as float32) of the term `text` in `field`, or None."""
+    def lists(self, field, text):
+        """The postings of the term `text` in `field` as lists of (article numbers ascending, as int32;
+        frequencies, as float32): a posting file's, or for a folded field one for each term it folds
+        (`PostingFile.lists`); an article may be in several lists."""
         name = text.encode("utf-8")
         key = np.uint64(term_hash(name))
-        ids, frequencies = [], []
-        for file, offset in self.parts:
-            found = file.postings(field, name, key)
-            if found is not None:
-                ids.append(found[0] + offset)
-                frequencies.append(found[1])
-        if not ids:
-            return None
-        return (ids[0], frequencies[0]) if len(ids) == 1 else (np.concatenate(ids), np.concatenate(frequencies))
+        return [((docs + offset).astype(np.int32), freqs.astype(np.float32))
+                for file, offset in self.parts for docs, freqs in file.lists(field, name, key)]
 
     def frequencies(self, field):
         """{term: how many articles hold it} for every term of `field`.
