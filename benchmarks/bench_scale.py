@@ -214,8 +214,7 @@ def kind_of(name):
 
 
 ARRAYS = {"hashes": "term dictionary: hashes, fence, entries, where names end", "fence": None, "entries": None,
-          "ends": None, "names": "term names (UTF-8)", "postings": "postings (blocks of gaps and frequencies)",
-          "variants": "folded terms: the terms they fold"}
+          "ends": None, "names": "term names (UTF-8)", "postings": "postings (blocks of gaps and frequencies)"}
 
 
 def _posting_arrays(path):

@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from index.analysis.normalize import canonical, fold, has_diacritics, new_style, nfc, old_style
+from index.analysis.normalize import canonical, fold, fold_all, has_diacritics, new_style, nfc, old_style
 
 
 @pytest.mark.parametrize("old, new", [
@@ -41,6 +41,13 @@ def test_fold_removes_every_mark():
     assert fold("Đảng viên Hồ Chí Minh ưu tiên") == "Dang vien Ho Chi Minh uu tien"
     assert not has_diacritics("dang vien")
     assert has_diacritics("đang vien")
+
+
+def test_terms_folded_at_once_fold_as_each_alone():
+    """The posting files order terms by their folded form (`fold_all`), the searcher folds one (`fold`)."""
+    terms = ["đảng viên", "Thủ_Đức", "a\u0301", "\u0301", "", "tesla", "ĐẮK LẮK", "nguyễn"]
+    assert fold_all(terms) == [fold(t) for t in terms]
+    assert fold_all([]) == []
 
 
 def _restyled_decomposed(text, to_old):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 
+from index.analysis.normalize import fold
 from index.store import builder, postingfile
 from index.store.errors import IndexDamaged, IndexUnavailable, RebuildNeeded
 from index.store.postingfile import PostingFile
@@ -105,8 +106,10 @@ def test_terms_whose_hashes_collide_are_told_apart(tmp_path, monkeypatch):
     for term, postings in terms.items():
         ids, freqs = _postings(stored, "text_syl", term)
         assert list(zip(ids.tolist(), freqs.tolist())) == list(zip(postings[0::2], postings[1::2]))
+        ids, freqs = _postings(stored, "text_fold", fold(term))  # its run holds other folded forms too
+        assert list(zip(ids.tolist(), freqs.tolist())) == list(zip(postings[0::2], postings[1::2]))
     for absent in ("lùa", "lúa", "lúa99999", "between", "past"):  # hashes inside, between and past the runs
-        assert _postings(stored, "text_syl", absent) is None
+        assert _postings(stored, "text_syl", absent) is None and _postings(stored, "text_fold", fold(absent)) is None
 
 
 def named_by(terms):
@@ -371,7 +374,6 @@ def test_a_merge_of_many_files_in_many_steps_reads_back_as_a_plain_reference(tmp
     """Seven files (one of 300 articles: a term's postings span three blocks), merged in steps of a few
     terms, and merged again with an eighth: every term, and every folded term as the sum of the terms it
     folds, against postings kept in plain Python."""
-    from index.analysis.normalize import fold
 
     monkeypatch.setattr(postingfile, "MERGE_TERMS", 7)
     monkeypatch.setattr(postingfile, "LONG", 100)  # the terms in every article of the 300 or 130 are flat lists

@@ -107,6 +107,8 @@ def fold_all(terms):
     and the archive's terms hold a few hundred distinct ones, so each is folded once and the terms'
     characters looked up in numpy; the few folded into more or fewer than one character (a mark standing
     alone) are replaced afterwards (no folded character is one of them)."""
+    if not terms:
+        return []
     joined = "\n".join(terms)
     codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     distinct = np.unique(codes)

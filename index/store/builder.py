@@ -84,7 +84,7 @@ class SegmentBuilder:
                 continue
             field = self.schema[name]
             length = 0
-            if name in FOLDED:  # its postings are its source field's, folded when the file is written
+            if name in FOLDED:  # its postings are its source field's, read there by folded form
                 source, granularity = SOURCES[name]
                 length = int(terms[source][granularity][1].sum())
             elif name in SOURCES:  # scorable, so the length is the number of tokens

@@ -16,10 +16,11 @@ baomoi, against 6 as flat records. A long list (`long_list`: a thousand postings
 instead: a byte a gap and a nibble a frequency, the rare larger ones written apart, read back as arrays
 several times faster than bits are unpacked, for about as many bytes.
 
-A folded field (`schema.FOLDED`: "dang vien") holds no postings of its own: it is its source field's
-terms ("đảng viên", "đang viên") ordered by the hash of their folded form, and a folded term's postings
-are theirs, read as a list each (`PostingFile.lists`) for the searcher to sum per article: the same
-postings a folded analyzer gives (tests/test_postingfile.py).
+A field's terms are ordered by the hash of their folded form (`Terms`), so that the terms a folded term
+("dang vien") stands for ("đảng viên", "đang viên") are side by side: a folded field (`schema.FOLDED`)
+is read in its source field, with no bytes of its own, the postings of its readings in one read each
+of names, entries and postings however many they are, as a list each (`PostingFile.lists`) for the
+searcher to sum per article: the same postings a folded analyzer gives (tests/test_postingfile.py).
 
 Every file ends with a CRC-32 of each PAGE of it and a footer giving its length (as Lucene's codec
 footers do): opening a file checks its length and the checksum of that table, and reads check the
@@ -59,7 +60,7 @@ from index.store.schema import FOLDED
 
 EXTENSION = ".vnp"
 MERGED = ".all.vnp"  # named after the first segment it covers, so that Whoosh deletes it with that segment
-MAGIC = b"VNPOST09"  # the index format: bumped with the posting format, or the module paths a table of contents pickles
+MAGIC = b"VNPOST10"  # the index format: bumped with the posting format, or the module paths a table of contents pickles
 PAGE = 4096  # bytes per checksum
 _FOOTER = struct.Struct("<8sQI4x")  # FOOTER_MAGIC, the length of the data (before the checksums), their CRC-32
 FOOTER_MAGIC = b"VNPSUMS1"
@@ -100,6 +101,11 @@ def term_hash(name):
     for byte in name:
         h = ((h ^ byte) * m) & _MASK
     return _fmix(h)
+
+
+def term_key(term):
+    """The hash a term (a str) is looked up by: its folded form's `term_hash` (`Terms`)."""
+    return term_hash(fold(term).encode("utf-8"))
 
 
 def digests(blob, starts, lengths):
@@ -356,8 +362,10 @@ def decode(buf, offsets, counts, long):
 
 
 class Terms:
-    """Terms in file order, by (hash, check): their hashes and checks (the two halves of their digests), their
-    names (UTF-8, one after another, and where each ends) and how many articles hold each."""
+    """Terms in file order, by (hash, check): their hashes (`term_hash` of their folded form, so that the
+    terms one folded term stands for are side by side) and checks (the second half of their own digest,
+    telling them apart), their names (UTF-8, one after another, and where each ends) and how many
+    articles hold each."""
 
     __slots__ = ("hashes", "checks", "names", "ends", "dfs")
 
@@ -368,10 +376,16 @@ class Terms:
         return len(self.hashes)
 
     @classmethod
-    def of_names(cls, names, ends, dfs):
-        """These terms, their digests computed (`names`: the UTF-8 blob, `ends`: each name's end)."""
+    def of_names(cls, names, ends, dfs, hashes=None):
+        """These terms, their digests computed (`names`: the UTF-8 blob, `ends`: each name's end; `hashes`:
+        their hashes, when read from a file)."""
         starts = ends[:-1]
-        hashes, checks = digests(names, starts, ends[1:] - starts)
+        _, checks = digests(names, starts, ends[1:] - starts)
+        if hashes is None:
+            folded = [term.encode("utf-8") for term in fold_all(_strings(names, ends))]
+            lengths = np.fromiter(map(len, folded), dtype=np.int64, count=len(folded))
+            hashes, _ = digests(np.frombuffer(b"".join(folded), dtype=np.uint8), np.cumsum(lengths) - lengths,
+                                lengths)
         return cls(hashes, checks, names, ends, dfs)
 
     @classmethod
@@ -397,9 +411,7 @@ class Terms:
                      self.dfs[indices] if dfs is None else dfs)
 
     def strings(self):
-        blob = self.names.tobytes()
-        bounds = self.ends.tolist()
-        return [blob[bounds[i]:bounds[i + 1]].decode("utf-8") for i in range(len(self))]
+        return _strings(self.names, self.ends)
 
     def order(self):
         """The file order of these terms, and where each group of equal terms (equal digests) starts in it:
@@ -409,6 +421,13 @@ class Terms:
         new = np.ones(len(order), dtype=bool)
         new[1:] = (hashes[1:] != hashes[:-1]) | (checks[1:] != checks[:-1])
         return order, np.flatnonzero(new)
+
+
+def _strings(names, ends):
+    """The names in the UTF-8 blob `names` ending at `ends`, as str."""
+    blob = names.tobytes()
+    bounds = ends.tolist()
+    return [blob[bounds[i]:bounds[i + 1]].decode("utf-8") for i in range(len(bounds) - 1)]
 
 
 def _empty_terms():
@@ -511,44 +530,25 @@ class _FieldWriter:
         self._terms.append(terms)
 
     def finish(self):
-        """(Terms written, the field's description)."""
+        """The field's description, its dictionary written."""
         terms = Terms.joined(self._terms)
         offsets = np.append(np.concatenate(self._offsets or [np.zeros(0, np.int64)]), self._bytes)
         described = self._writer.terms(terms, offsets)
         described["long"] = self.long
         described["postings"] = [self._writer.array(np.zeros(0, np.uint8))[0] if self._at is None else self._at,
                                  "|u1", self._bytes]
-        return terms, described
-
-
-def _folded_field(writer, source, name):
-    """Describe the folded field of a source field whose terms are `source`: the terms' folded hashes in order,
-    and beside each the source term it comes from (its postings are read there)."""
-    folded = [term.encode("utf-8") for term in fold_all(source.strings())]
-    lengths = np.fromiter(map(len, folded), dtype=np.int64, count=len(folded))
-    hashes, _ = digests(np.frombuffer(b"".join(folded), dtype=np.uint8), np.cumsum(lengths) - lengths, lengths)
-    order = np.argsort(hashes, kind="stable")
-    return {"terms": len(order), "source": name, "hashes": writer.array(hashes[order]),
-            "fence": writer.array(hashes[order][::FENCE]), "variants": writer.array(order.astype(np.uint32))}
+        return described
 
 
 def write(f, fields, documents):
-    """Write {field name: FieldPostings} of a segment of `documents` articles into the binary file `f`; each
-    folded field (`schema.FOLDED`) as the list of its source field's terms it folds."""
+    """Write {field name: FieldPostings} of a segment of `documents` articles into the binary file `f` (a
+    folded field, `schema.FOLDED`, is read in its source field)."""
     writer = _Writer(f, documents)
     for name in sorted(fields):
         field = _FieldWriter(writer)
         field.add(*fields[name].postings())
-        _finish_field(writer, name, field)
+        writer.field(name, field.finish())
     writer.finish()
-
-
-def _finish_field(writer, name, field):
-    """Write the dictionary of the field `name` (its `_FieldWriter` `field`), and the folded fields of it."""
-    terms, described = field.finish()
-    writer.field(name, described)
-    for folded_name in (n for n, source in FOLDED.items() if source == name):
-        writer.field(folded_name, _folded_field(writer, terms, name))
 
 
 def _steps(fields):
@@ -613,12 +613,12 @@ def merge(f, parts, segments, renumbered=None):
     else:
         renumbered = np.asarray(renumbered, dtype=np.int64)
         documents = int(renumbered.max(initial=-1)) + 1
-    names = sorted({name for part, _ in parts for name in part._fields if name not in FOLDED})
+    names = sorted({name for part, _ in parts for name in part._fields})
     writer = _Writer(f, documents, segments)
     for name in names:
         field = _merge_postings(writer, [(part._fields[name], offset) for part, offset in parts
                                          if name in part._fields], renumbered)
-        _finish_field(writer, name, field)
+        writer.field(name, field.finish())
     writer.finish()
 
 
@@ -674,7 +674,6 @@ class _Field:
     def __init__(self, file, described):
         self._file = file
         self.terms = described["terms"]
-        self.source = described.get("source")  # a folded field's: the field whose terms it lists
         self.long = described.get("long")  # postings from which a term's list is flat
         self._arrays = {key: value for key, value in described.items() if isinstance(value, list)}
         self.postings_bytes = self._arrays["postings"][2] if "postings" in self._arrays else 0
@@ -689,24 +688,33 @@ class _Field:
         return self._file.read(at + dtype.itemsize * start, dtype, end - start)
 
     def entries(self, first, end):
-        """Terms `first` to `end`'s (where their postings or folded terms start, document frequency), as int64."""
+        """Terms `first` to `end`'s (where their postings start, document frequency), as int64."""
         return self._read("entries", 2 * first, 2 * end).reshape(-1, 2).astype(np.int64)
 
-    def find(self, name, key):
-        """The index of the term `name` (UTF-8) whose `term_hash` is `key`, or None."""
+    def run(self, key):
+        """(first, end): the terms whose hash is `key`, the terms of one folded form (`Terms`), and the
+        names of terms `first` to `end` (UTF-8): a handful of reads however many there are."""
         first = max(int(self.fence.searchsorted(key)) - 1, 0) * FENCE  # `key`'s run starts in this block or next
+        start = end = None
         while first < self.terms:
             block = self._read("hashes", first, min(first + 2 * FENCE, self.terms))
-            i = int(block.searchsorted(key))
-            while i < len(block) and block[i] == key:
-                ends = self._read("ends", first + i, first + i + 2).tolist()
-                if self._file.pread(ends[1] - ends[0], self._arrays["names"][0] + ends[0]) == name:
-                    return first + i
-                i += 1
-            if i < len(block):
-                return None
+            if start is None:
+                start = first + int(block.searchsorted(key))
+            end = first + int(block.searchsorted(key, side="right"))
+            if end < first + len(block):
+                break
             first += len(block)
-        return None
+        if start is None or start == end:
+            return 0, 0, []
+        ends = self._read("ends", start, end + 1).astype(np.int64)
+        blob = self._file.pread(int(ends[-1] - ends[0]), self._arrays["names"][0] + int(ends[0]))
+        bounds = (ends - ends[0]).tolist()
+        return start, end, [blob[bounds[i]:bounds[i + 1]] for i in range(end - start)]
+
+    def find(self, name, key):
+        """The index of the term `name` (UTF-8) whose hash is `key`, or None."""
+        first, _, names = self.run(key)
+        return next((first + i for i, found in enumerate(names) if found == name), None)
 
     def position(self, key):
         """The index of the first term whose hash is `key` or more (`key` up to 2 ** 64)."""
@@ -736,48 +744,21 @@ class _Field:
         buf = np.frombuffer(data + bytes(8), dtype=np.uint8)
         return decode(buf, offsets[:-1] - offsets[0], entries[:-1, 1], self.long)
 
-    def postings_each(self, terms):
-        """[(article numbers, frequencies)] of each of the terms at indices `terms`: the short lists read
-        apart and decoded together, each long one read as arrays."""
-        entries = [self.entries(term, term + 2).tolist() for term in terms]
-        found = [None] * len(terms)
-        data, starts, counts, short, at = [], [], [], [], 0
-        for i, ((offset, df), (end, _)) in enumerate(entries):
-            chunk = self._file.pread(end - offset, self._arrays["postings"][0] + offset)
-            if df >= self.long:
-                found[i] = _decode_flat(np.frombuffer(chunk, dtype=np.uint8), 0, df)
-                continue
-            data.append(chunk)
-            starts.append(at)
-            counts.append(df)
-            short.append(i)
-            at += len(chunk)
-        if short:
-            buf = np.frombuffer(b"".join(data) + bytes(8), dtype=np.uint8)
-            docs, freqs = _decode_blocks(buf, np.array(starts, dtype=np.int64), np.array(counts, dtype=np.int64))
-            bounds = np.cumsum(counts)[:-1]
-            for i, d, f in zip(short, np.split(docs, bounds), np.split(freqs, bounds)):
-                found[i] = d, f
-        return found
-
-    def name(self, term):
-        """The name (UTF-8) of the term at index `term`."""
-        start, end = self._read("ends", term, term + 2).tolist()
-        return self._file.pread(end - start, self._arrays["names"][0] + start)
-
-    def variants(self, key):
-        """The indices of the source field's terms whose folded form's hash is `key` (a folded field's)."""
-        first = max(int(self.fence.searchsorted(key)) - 1, 0) * FENCE
-        found = []
-        while first < self.terms:
-            block = self._read("hashes", first, min(first + 2 * FENCE, self.terms))
-            start, end = int(block.searchsorted(key)), int(block.searchsorted(key, side="right"))
-            if end > start:
-                found += self._read("variants", first + start, first + end).tolist()
-            if end < len(block):
-                break
-            first += len(block)
-        return found
+    def folded(self, folded, key):
+        """[(article numbers, frequencies)] of each term whose folded form is `folded` (a str) and hash
+        `key`: the terms side by side, their postings read at once."""
+        first, end, names = self.run(key)
+        kept = [i for i, name in enumerate(names) if fold(name.decode("utf-8")) == folded]
+        if not kept:
+            return []
+        entries = self.entries(first, end + 1)
+        offsets = entries[:, 0]
+        data = self._file.pread(int(offsets[-1] - offsets[0]), self._arrays["postings"][0] + int(offsets[0]))
+        buf = np.frombuffer(data + bytes(8), dtype=np.uint8)
+        counts = entries[kept, 1]
+        docs, freqs = decode(buf, (offsets[:-1] - offsets[0])[kept], counts, self.long)
+        bounds = np.cumsum(counts)[:-1]
+        return list(zip(np.split(docs, bounds), np.split(freqs, bounds)))
 
     def frequencies(self):
         """{term: document frequency}."""
@@ -887,32 +868,25 @@ class PostingFile:
         return merged_file(_folder(leaves[0][0]), [leaf.segment() for leaf, _ in leaves])
 
     def has_field(self, field):
-        return field in self._fields
+        return FOLDED.get(field, field) in self._fields
 
     def lists(self, field, term, key=None):
-        """The postings of `term` in `field` as lists of (article numbers, as the file counts them, ascending;
-        frequencies): one, or for a folded field one for each term it folds (an article may be in several,
-        its frequencies to be summed); none when the file does not hold it.
-
-        `term` is a str, or its UTF-8 bytes with `key`, their `term_hash`, computed once for all segments.
-        """
-        found = self._fields.get(field)
+        """The postings of `term` (a str) in `field` as lists of (article numbers, as the file counts them,
+        ascending; frequencies): one, or for a folded field (`schema.FOLDED`, read in its source field) one
+        for each term it folds, an article perhaps in several; none when the file does not hold it.
+        `key`: `term_key(term)`, when computed once for all segments."""
+        found = self._fields.get(FOLDED.get(field, field))
         if found is None:
             return []
-        if key is None:
-            term = term.encode("utf-8")
-            key = term_hash(term)
-        if found.source is None:
-            at = found.find(term, np.uint64(key))
-            return [] if at is None else [found.postings_between(at, at + 1)]
-        source = self._fields[found.source]
-        folded = term.decode("utf-8")
-        variants = [v for v in found.variants(np.uint64(key)) if fold(source.name(v).decode("utf-8")) == folded]
-        return source.postings_each(variants) if variants else []
+        key = np.uint64(term_key(term) if key is None else key)
+        if field in FOLDED:
+            return found.folded(term, key)
+        at = found.find(term.encode("utf-8"), key)
+        return [] if at is None else [found.postings_between(at, at + 1)]
 
     def frequencies(self, field):
         """{term: how many articles of the file hold it} in `field` (not a folded one: it keeps no counts)."""
-        if self._fields[field].source is not None:
+        if field in FOLDED:
             raise ValueError(f"{field} is folded: its terms' document frequencies are not kept")
         return self._fields[field].frequencies()
 

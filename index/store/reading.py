@@ -14,7 +14,7 @@ from whoosh.util.numeric import byte_to_length
 from whoosh.util.times import datetime_to_long
 
 from index.store.directory import RebuildNeeded, without_posting_file
-from index.store.postingfile import PostingFile, term_hash
+from index.store.postingfile import PostingFile, term_key
 
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
@@ -37,10 +37,9 @@ class CommitPostings:
         """The postings of the term `text` in `field` as lists of (article numbers ascending, as int32;
         frequencies, as float32): a posting file's, or for a folded field one for each term it folds
         (`PostingFile.lists`); an article may be in several lists."""
-        name = text.encode("utf-8")
-        key = np.uint64(term_hash(name))
+        key = term_key(text)
         return [((docs + offset).astype(np.int32), freqs.astype(np.float32))
-                for file, offset in self.parts for docs, freqs in file.lists(field, name, key)]
+                for file, offset in self.parts for docs, freqs in file.lists(field, text, key)]
 
     def frequencies(self, field):
         """{term: how many articles hold it} for every term of `field`.
