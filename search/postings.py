@@ -45,9 +45,10 @@ PROTECTED = 0.8
 # its postings would take five bytes each (a number and a frequency). Memory and speed: the hits are the
 # same either way (tests/test_ranking.py).
 DENSE_SHARE = 1 / 5
-# A term's lists (title and text; a folded term's readings) are summed in an array over the articles once they
-# hold 1/SCATTER of them, else sorted together: speed only, the sums are the same (tests/test_postings.py).
-SCATTER = 16
+# A folded term's lists (title and text, each reading's) are summed in an array over the articles once they
+# hold 1/SCATTER of them, else sorted together (measured on 104,586 articles: the same time at about 1/8):
+# speed only, the sums are the same (tests/test_postings.py).
+SCATTER = 8
 
 
 def document_frequencies(reader, field, files=None):
@@ -190,6 +191,28 @@ class Postings:
 _MOST_HALVES = np.iinfo(np.uint16).max
 
 
+def _merged(shorter, longer):
+    """Two postings lists as one, each article's frequencies summed: the shorter's found in the longer and
+    added, or put in place (as `np.insert` would, in one pass for both arrays)."""
+    (few, few_halves), (ids, halves) = shorter, longer
+    at = np.searchsorted(ids, few)
+    found = at < len(ids)
+    found[found] = ids[at[found]] == few[found]
+    halves = halves.copy()
+    halves[at[found]] += few_halves[found]
+    if found.all():
+        return ids, halves
+    alone = ~found
+    placed = at[alone] + np.arange(int(np.count_nonzero(alone)))
+    rest = np.ones(len(ids) + len(placed), dtype=bool)
+    rest[placed] = False
+    merged_ids = np.empty(len(rest), dtype=ids.dtype)
+    merged_ids[placed], merged_ids[rest] = few[alone], ids
+    merged = np.empty(len(rest), dtype=halves.dtype)
+    merged[placed], merged[rest] = few_halves[alone], halves
+    return merged_ids, merged
+
+
 def _halves(values):
     """Frequencies in halves (`values`: twice the frequencies) as the smallest unsigned integers that hold them."""
     halves = np.minimum(np.rint(values), _MOST_HALVES)
@@ -261,9 +284,11 @@ class Term:
     def summed(cls, lists, size):
         """The term of postings `lists` [(article numbers ascending, frequencies in halves)] in an index of
         `size` articles, each article's summed (a list holds it once): added up in an array over the
-        articles when the lists hold more than 1/SCATTER of them, else sorted together."""
+        articles when they are likely a term kept so (`DENSE_SHARE`), or more than two lists (a folded
+        term's readings) hold more than 1/SCATTER of them; else two merged, more sorted together."""
         lists = [found for found in lists if len(found[0])]
-        if sum(len(ids) for ids, _ in lists) * SCATTER > size:
+        total = sum(len(ids) for ids, _ in lists)
+        if total > DENSE_SHARE * size or (len(lists) > 2 and total * SCATTER > size):
             halves = np.zeros(size, dtype=np.float32)
             for ids, found in lists:
                 halves[ids] += found
@@ -275,6 +300,8 @@ class Term:
             return cls(ids, _halves(halves[ids]), df)
         if len(lists) < 2:
             ids, halves = lists[0] if lists else _NOTHING
+        elif len(lists) == 2:  # title and text, most terms
+            ids, halves = _merged(*sorted(lists, key=lambda found: len(found[0])))
         else:
             ids = np.concatenate([ids for ids, _ in lists])
             order = np.argsort(ids, kind="stable")

@@ -54,13 +54,14 @@ def test_a_list_larger_than_the_budget_is_kept_alone():
 
 @pytest.mark.parametrize("size", [400, 10 ** 6])  # lists holding many of the articles, and few
 @pytest.mark.parametrize("dense_share", [0, 1 / 5, 1])
-def test_a_terms_lists_are_summed_per_article(size, dense_share, monkeypatch):
+@pytest.mark.parametrize("sizes", [(90, 0, 30), (200, 90, 1, 0)])  # title and text; a folded term's readings
+def test_a_terms_lists_are_summed_per_article(size, dense_share, sizes, monkeypatch):
     """Title and text, a folded term's readings: each article's frequencies (in halves) summed once, whether
-    added up over the articles or sorted together, and kept as postings or a byte per article."""
+    added up over the articles, merged or sorted together, and kept as postings or a byte per article."""
     monkeypatch.setattr(postings, "DENSE_SHARE", dense_share)
     rng = np.random.default_rng(3)
     lists = [(np.sort(rng.choice(min(size, 400), size=n, replace=False)).astype(np.int32),
-              rng.integers(2, 40, size=n).astype(np.float32)) for n in (1, 0, 90, 200)]
+              rng.integers(2, 40, size=n).astype(np.float32)) for n in sizes]
     expected = Counter()
     for ids, halves in lists:
         expected.update(dict(zip(ids.tolist(), halves.tolist())))
@@ -73,8 +74,8 @@ def test_a_terms_lists_are_summed_per_article(size, dense_share, monkeypatch):
 
 
 def test_lists_past_a_share_of_the_articles_are_added_up_over_them(monkeypatch):
-    """SCATTER (speed only: the sums are the same either way): lists holding many of the articles are added
-    up in an array over them, a few postings among a million sorted."""
+    """SCATTER (speed only: the sums are the same either way): a folded term's lists holding many of the
+    articles are added up in an array over them, a few postings among a million sorted."""
     arrays = []
     real = np.zeros
 
@@ -83,7 +84,7 @@ def test_lists_past_a_share_of_the_articles_are_added_up_over_them(monkeypatch):
         return real(shape, dtype=dtype)
 
     monkeypatch.setattr(postings.np, "zeros", zeros)
-    many = [(np.arange(0, 400, 2, dtype=np.int32), np.full(200, 2, dtype=np.float32))]
-    few = [(np.array([5, 9], dtype=np.int32), np.array([2, 4], dtype=np.float32))]
-    assert Term.summed(many + few, 400).df == 202 and (400, np.float32) in arrays
-    assert Term.summed(few, 10 ** 6).halves.tolist() == [2, 4] and (10 ** 6, np.float32) not in arrays
+    readings = [(np.arange(start, 10_000, 20, dtype=np.int32), np.full(500, 2, dtype=np.float32)) for start in range(3)]
+    assert Term.summed(readings, 10_000).df == 1500 and (10_000, np.float32) in arrays  # 3 lists, 3/20 of them
+    few = [(np.array([5, 9], dtype=np.int32), np.array([2, 4], dtype=np.float32))] * 3
+    assert Term.summed(few, 10 ** 6).halves.tolist() == [6, 12] and (10 ** 6, np.float32) not in arrays
