@@ -85,7 +85,7 @@ def main(argv=None):
 
     keys = [term_hash(term) for _, term in encoded]
     for (field, term), key in zip(encoded, keys):  # the file's pages into the kernel's cache for both
-        plain.lists(field, term, key)
+        plain.readings(field, term, key)
     times = {"checked, first read": [], "checked, read again": [], "unchecked": []}
     postings = 0
     for r in range(args.rounds):
@@ -94,10 +94,10 @@ def main(argv=None):
             name = ("checked, first read" if r == 0 else "checked, read again") if checks else "unchecked"
             for (field, term), key in zip(encoded, keys):
                 started = time.perf_counter()
-                found = posting_file.lists(field, term, key)
+                found = posting_file.readings(field, term, key)
                 times[name].append((time.perf_counter() - started) * 1e6)
                 if r == 0 and checks:
-                    postings += sum(len(docs) for docs, _ in found)
+                    postings += sum(len(docs) for _, docs, _ in found)
     size = os.path.getsize(path)
     print(f"{len(pairs)} lookups x {args.rounds} rounds of {Path(path).name} ({size / 2**20:.0f} MB, "
           f"{postings / len(pairs):.0f} postings per term on average)")

@@ -20,8 +20,9 @@ from functools import lru_cache, partial
 
 import numpy as np
 
+from index.analysis.normalize import fold
 from index.store.reading import CommitPostings, deleted_articles, field_lengths
-from index.store.schema import TEXT_FIELDS, TITLE_FIELDS
+from index.store.schema import FOLDED, GRANULARITIES, TEXT_FIELDS, TITLE_FIELDS
 
 K1 = 1.2
 B = 0.75
@@ -39,6 +40,10 @@ def cache_budget(articles):
 
 
 _NOTHING = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+# A folded granularity: the granularity its terms' readings are (their postings lie side by side), and back.
+_READ_IN = {folded: exact for folded in GRANULARITIES for exact in GRANULARITIES
+            if FOLDED.get(TEXT_FIELDS[folded]) == TEXT_FIELDS[exact]}
+_FOLDED_AS = {exact: folded for folded, exact in _READ_IN.items()}
 # The share of the cache kept for terms used more than once (`TermCache`): speed only, the hits are the same.
 PROTECTED = 0.8
 # A term is kept as a byte per article, rather than its postings, once this share of the articles holds it:
@@ -108,24 +113,48 @@ class Postings:
             found = self._norms[granularity] = (2 * K1 * (1 - B + B * lengths / mean)).astype(np.float32)
         return found
 
-    def _lists(self, field, text):
-        """The live postings of `text` in `field`, as lists of (article numbers, frequencies): one, or for a
-        folded term one for each term it folds (`CommitPostings.lists`)."""
-        found = self.files.lists(field, text)
+    def _readings(self, field, text):
+        """The live postings of the terms `text` stands for in `field`: itself, or a folded term's readings
+        (`CommitPostings.readings`), as [(name, article numbers, frequencies)]."""
+        found = self.files.readings(field, text)
         if self.count == self.size:  # nothing deleted
             return found
-        return [(ids[keep], tf[keep]) for ids, tf in found for keep in (self.live[ids],)]
+        return [(name, ids[keep], tf[keep]) for name, ids, tf in found for keep in (self.live[ids],)]
 
     def _read(self, granularity, text):
-        """The `Term` of `text` at `granularity`: BM25F's frequencies, title and text summed (the title's
-        weighted) before saturation.
+        """The `Term` of `text` at `granularity`."""
+        return self._summed(self._readings(TEXT_FIELDS[granularity], text),
+                            self._readings(TITLE_FIELDS[granularity], text))
+
+    def _summed(self, text, title):
+        """The `Term` of readings in the text and in the title: BM25F's frequencies, title and text summed
+        (the title's weighted) before saturation.
 
         Summed per field instead, a common word in a short title outscored a
         rare one in the text, and titled articles buried untitled ones.
         """
-        lists = [(ids, 2 * tf) for ids, tf in self._lists(TEXT_FIELDS[granularity], text)]
-        lists += [(ids, 2 * TITLE_WEIGHT * tf) for ids, tf in self._lists(TITLE_FIELDS[granularity], text)]
+        lists = [(ids, 2 * tf) for _, ids, tf in text] + [(ids, 2 * TITLE_WEIGHT * tf) for _, ids, tf in title]
         return Term.summed(lists, self.size)
+
+    def read_together(self, terms):
+        """Read each folded term of `terms` [(granularity, text)] not yet kept with the readings of it `terms`
+        also asks for, from one read of each field: a query typed without marks asks for "dang vien" (every
+        reading), "đảng viên" (its likeliest) and "dang" as typed, and the three are side by side in the
+        posting files. The rest is read when asked."""
+        wanted = {(granularity, text): set() for granularity, text in terms if granularity in _READ_IN}
+        for granularity, text in terms:
+            group = wanted.get((_FOLDED_AS.get(granularity), fold(text)))
+            if group is not None:
+                group.add(text)
+        for (granularity, text), readings in wanted.items():
+            exact = _READ_IN[granularity]
+            readings = {name for name in readings if (exact, name) not in self._cache}
+            if not readings or (granularity, text) in self._cache:
+                continue
+            found = [self._readings(field[granularity], text) for field in (TEXT_FIELDS, TITLE_FIELDS)]
+            self._cache.put((granularity, text), self._summed(*found))
+            for name in readings:
+                self._cache.put((exact, name), self._summed(*([r for r in field if r[0] == name] for field in found)))
 
     def _term(self, granularity, text, ahead=False):
         """The cached `Term` of `text` at `granularity` (`ahead`: read ahead, kept as if used twice)."""
@@ -230,6 +259,10 @@ class TermCache:
         self.bytes = self.protected_bytes = 0
         self._probation, self._protected = OrderedDict(), OrderedDict()
         self._lock = threading.Lock()
+
+    def __contains__(self, key):
+        with self._lock:
+            return key in self._protected or key in self._probation
 
     def get(self, key):
         with self._lock:

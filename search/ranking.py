@@ -104,6 +104,7 @@ class Ranking:
 
         `allowed` (a boolean array: filters, live articles) bounds the result.
         """
+        self.postings.read_together([(granularity, text) for granularity, text, _ in self._terms()])
         mask = self.postings.live if allowed is None else allowed & self.postings.live
         for phrase in self.meaning.phrases:
             mask = mask & self.masks.form(phrase)

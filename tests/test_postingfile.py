@@ -29,13 +29,14 @@ def indexes(tmp_path_factory):
 def _postings(posting_file, field, term):
     """(article numbers, frequencies) of `term` in `field` of `posting_file`, its lists summed per article
     (a folded term's readings), or None."""
-    return _summed(posting_file.lists(field, term))
+    return _summed(posting_file.readings(field, term))
 
 
-def _summed(lists):
-    """Postings lists as one, each article's frequencies summed: a plain reference, a dict."""
+def _summed(readings):
+    """The postings of readings [(name, article numbers, frequencies)] as one list, each article's
+    frequencies summed: a plain reference."""
     summed = Counter()
-    for ids, freqs in lists:
+    for _, ids, freqs in readings:
         assert len(set(ids.tolist())) == len(ids), "a list holds an article once"
         summed.update(dict(zip(ids.tolist(), freqs.tolist())))
     if not summed:
@@ -151,7 +152,7 @@ def test_search_reads_the_postings_and_lengths_whoosh_holds(indexes):
             for field in (TITLE_FIELDS[granularity], TEXT_FIELDS[granularity]):
                 assert np.array_equal(field_lengths(r, field), field_lengths(ref, field)), field
                 for term in ("lúa", "lúa gạo", "nông_dân", "nong dan", "lua", "đảng viên", "thu", "không có"):
-                    ids, tf = _summed(postings._lists(field, term)) or (np.zeros(0), np.zeros(0))
+                    ids, tf = _summed(postings._readings(field, term)) or (np.zeros(0), np.zeros(0))
                     expected = _whoosh_postings(ref, field, term) if (field, term) in ref else []
                     assert list(zip(ids.tolist(), tf.tolist())) == expected, (field, term)
         assert field_lengths(r, "text").any()
@@ -178,7 +179,7 @@ def _segmented_index(tmp_path, runs):
 
 def _by_article(files, reader, field, term):
     """{article id: frequency} of `term` in `field`, read through `files` (a CommitPostings)."""
-    found = _summed(files.lists(field, term))
+    found = _summed(files.readings(field, term))
     if found is None:
         return {}
     ids = reader.column_reader("id")

@@ -116,6 +116,28 @@ def test_terms_kept_a_byte_per_article_or_as_postings_find_and_rank_alike(ranked
     assert sum(total > 30 for total, _, _ in results[0]) > 10  # most ranked, not only counted
 
 
+def test_a_folded_term_read_with_its_readings_finds_and_ranks_alike(ranked_index, monkeypatch):
+    """Queries without marks ask for "dang vien", "đảng viên" and "dang" as typed: read together (one read of
+    each field, `Postings.read_together`) or one by one, the same totals, facets, hits and scores, in fewer
+    reads."""
+    rng = random.Random(11)
+    queries = [fold(" ".join(rng.sample(WORDS, rng.randint(2, 6)))) for _ in range(30)]
+    results, reads = [], []
+    for together in (True, False):
+        if not together:
+            monkeypatch.setattr(postings.Postings, "read_together", lambda self, terms: None)
+        with Engine(ranked_index, recent_results=0) as engine:
+            files = engine.current()[1].postings.files
+            real, calls = files.readings, []
+            monkeypatch.setattr(files, "readings", lambda field, text: calls.append(field) or real(field, text))
+            found = [engine.search(SearchRequest.from_params({"q": q, "limit": "30"})) for q in queries]
+            results.append([(r.total, [(h.id, h.score) for h in r.hits], r.facets) for r in found])
+            reads.append(len(calls))
+    assert results[0] == results[1]
+    assert sum(total > 0 for total, _, _ in results[0]) > 20
+    assert reads[0] < 0.85 * reads[1]  # 878 against 1,146
+
+
 def test_an_engine_keeps_no_more_posting_lists_than_told_and_finds_the_same(ranked_index):
     """A budget of 20 KB (a handful of lists): the same results as the archive's default budget, within it."""
     queries = list(_queries(random.Random(9), 30))

@@ -19,7 +19,7 @@ several times faster than bits are unpacked, for about as many bytes.
 A field's terms are ordered by the hash of their folded form (`Terms`), so that the terms a folded term
 ("dang vien") stands for ("đảng viên", "đang viên") are side by side: a folded field (`schema.FOLDED`)
 is read in its source field, with no bytes of its own, the postings of its readings in one read each
-of names, entries and postings however many they are, as a list each (`PostingFile.lists`) for the
+of names, entries and postings however many they are, as a list each (`PostingFile.readings`) for the
 searcher to sum per article: the same postings a folded analyzer gives (tests/test_postingfile.py).
 
 Every file ends with a CRC-32 of each PAGE of it and a footer giving its length (as Lucene's codec
@@ -745,10 +745,11 @@ class _Field:
         return decode(buf, offsets[:-1] - offsets[0], entries[:-1, 1], self.long)
 
     def folded(self, folded, key):
-        """[(article numbers, frequencies)] of each term whose folded form is `folded` (a str) and hash
+        """[(name, article numbers, frequencies)] of each term whose folded form is `folded` (a str) and hash
         `key`: the terms side by side, their postings read at once."""
         first, end, names = self.run(key)
-        kept = [i for i, name in enumerate(names) if fold(name.decode("utf-8")) == folded]
+        names = [name.decode("utf-8") for name in names]
+        kept = [i for i, name in enumerate(names) if fold(name) == folded]
         if not kept:
             return []
         entries = self.entries(first, end + 1)
@@ -758,7 +759,7 @@ class _Field:
         counts = entries[kept, 1]
         docs, freqs = decode(buf, (offsets[:-1] - offsets[0])[kept], counts, self.long)
         bounds = np.cumsum(counts)[:-1]
-        return list(zip(np.split(docs, bounds), np.split(freqs, bounds)))
+        return list(zip([names[i] for i in kept], np.split(docs, bounds), np.split(freqs, bounds)))
 
     def frequencies(self):
         """{term: document frequency}."""
@@ -870,10 +871,10 @@ class PostingFile:
     def has_field(self, field):
         return FOLDED.get(field, field) in self._fields
 
-    def lists(self, field, term, key=None):
-        """The postings of `term` (a str) in `field` as lists of (article numbers, as the file counts them,
-        ascending; frequencies): one, or for a folded field (`schema.FOLDED`, read in its source field) one
-        for each term it folds, an article perhaps in several; none when the file does not hold it.
+    def readings(self, field, term, key=None):
+        """The terms `term` (a str) stands for in `field`, with their postings: [(name, article numbers, as
+        the file counts them, ascending; frequencies)]: itself, or for a folded field (`schema.FOLDED`, read
+        in its source field) each term it folds, an article perhaps in several; none the file holds.
         `key`: `term_key(term)`, when computed once for all segments."""
         found = self._fields.get(FOLDED.get(field, field))
         if found is None:
@@ -882,7 +883,7 @@ class PostingFile:
         if field in FOLDED:
             return found.folded(term, key)
         at = found.find(term.encode("utf-8"), key)
-        return [] if at is None else [found.postings_between(at, at + 1)]
+        return [] if at is None else [(term, *found.postings_between(at, at + 1))]
 
     def frequencies(self, field):
         """{term: how many articles of the file hold it} in `field` (not a folded one: it keeps no counts)."""

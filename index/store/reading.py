@@ -33,13 +33,13 @@ class CommitPostings:
                     raise RebuildNeeded(without_posting_file(segment.segment()))
                 self.parts.append((own, offset))
 
-    def lists(self, field, text):
-        """The postings of the term `text` in `field` as lists of (article numbers ascending, as int32;
-        frequencies, as float32): a posting file's, or for a folded field one for each term it folds
-        (`PostingFile.lists`); an article may be in several lists."""
+    def readings(self, field, text):
+        """The terms `text` stands for in `field` (itself, or for a folded field each term it folds), with
+        their postings: [(name, article numbers ascending, as int32; frequencies, as float32)], one a posting
+        file holding it (`PostingFile.readings`); an article may be in several."""
         key = term_key(text)
-        return [((docs + offset).astype(np.int32), freqs.astype(np.float32))
-                for file, offset in self.parts for docs, freqs in file.lists(field, text, key)]
+        return [(name, (docs + offset).astype(np.int32), freqs.astype(np.float32))
+                for file, offset in self.parts for name, docs, freqs in file.readings(field, text, key)]
 
     def frequencies(self, field):
         """{term: how many articles hold it} for every term of `field`.
