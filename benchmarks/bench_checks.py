@@ -2,7 +2,7 @@
 checks, in the same run, on an index built by bench_index.py (or any index).
 
 Each term of a sample (every field, drawn by a seed from each field's vocabulary, weighted towards
-common terms as queries are) is looked up through `PostingFile.postings` twice per round, once by a
+common terms as queries are) is looked up through `PostingFile.readings` twice per round, once by a
 file whose reads check their pages (as searches do) and once by the same file with the checks
 skipped (a plain `os.pread`); the order alternates per round. Also times opening the index
 (`open_index`: the Whoosh files' CRC-32s and the posting files' footers) against Whoosh's own open.

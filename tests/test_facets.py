@@ -88,6 +88,22 @@ def test_facet_counts_equal_the_matching_documents(engine):
         assert expected[province] == n
 
 
+def test_every_columns_counts_are_its_values_among_the_articles_counted(engine):
+    """The counts of each column, made from the articles' combinations of values, against a plain count of
+    each article's own value: every article, none, and random sets of them."""
+    import numpy as np
+
+    columns = engine.current()[1].columns
+    size = len(next(iter(columns.codes.values())))
+    rng = np.random.default_rng(4)
+    for mask in [np.ones(size, bool), np.zeros(size, bool)] + [rng.random(size) < 0.5 for _ in range(5)]:
+        counted = columns.count(mask)
+        for name, codes in columns.codes.items():
+            expected = Counter(columns.labels[name][c] for c in codes[mask].tolist())
+            assert counted[name] == expected, name
+    assert sum(len(labels) > 1 for labels in columns.labels.values()) >= 3  # places and dates vary
+
+
 def test_filters_alone_browse_without_a_query(engine):
     result = run(engine, "", province="Đồng Tháp")
     assert ids(result) == [S003]
