@@ -288,17 +288,18 @@ def _encode_flat(docs, freqs):
 
 
 def _decode_flat(buf, at, count):
+    """A long list's (article numbers, frequencies), as int32 where the numbers fit (half the bytes to write)."""
     counted = bool(buf[at])
     at += 1
     gaps = buf[at:at + count]
     at += count
-    steps = gaps.astype(np.int64)
     escaped = np.flatnonzero(gaps == _ESCAPE_GAP)
-    if len(escaped):
-        steps[escaped] = buf[at:at + 4 * len(escaped)].view("<u4")
-        at += 4 * len(escaped)
+    larger = buf[at:at + 4 * len(escaped)].view("<u4")
+    at += 4 * len(escaped)
+    steps = gaps.astype(np.int32 if _ESCAPE_GAP * count + int(larger.sum()) < 2 ** 31 else np.int64)
+    steps[escaped] = larger
     steps += 1
-    freqs = np.ones(count, dtype=np.int64)
+    freqs = np.ones(count, dtype=np.int32)
     if counted:
         packed = buf[at:at + (count + 1) // 2]
         at += len(packed)
@@ -307,8 +308,10 @@ def _decode_flat(buf, at, count):
         freqs += nibbles[:count]
         escaped = np.flatnonzero(nibbles[:count] == _ESCAPE_FREQUENCY)
         if len(escaped):
-            freqs[escaped] = buf[at:at + 2 * len(escaped)].view("<u2").astype(np.int64) + 1
-    return np.cumsum(steps) - 1, freqs
+            freqs[escaped] = buf[at:at + 2 * len(escaped)].view("<u2").astype(np.int32) + 1
+    docs = np.cumsum(steps, out=steps)
+    docs -= 1
+    return docs, freqs
 
 
 def encode(docs, freqs, counts, long):
