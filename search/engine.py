@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from index.store.directory import RebuildNeeded, open_index
+from index.store.directory import LatestCommit, RebuildNeeded, open_index
 from index.store.schema import GRANULARITIES, NO_VALUE, TEXT_FIELDS
 from index.store.stored import StoredFields
 from search import filters
@@ -209,6 +209,7 @@ class Engine:
         self.recent_results = recent_results
         self.cache_bytes = cache_bytes
         self._index = open_index(index_dir)
+        self._latest = LatestCommit(self._index)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._opened = []
@@ -220,7 +221,7 @@ class Engine:
     def searcher(self):
         """This thread's searcher on the last commit of the index."""
         current = getattr(self._local, "searcher", None)
-        if current is None or not current.up_to_date():
+        if current is None or current.reader().generation() != self._latest.generation():
             fresh = self._index.searcher()
             with self._lock:
                 if current is not None:

@@ -265,6 +265,38 @@ def test_a_new_commit_is_searched_afresh(tmp_path):
         assert sorted(ids(run(engine, "mưa lớn"))) == ["a", "b"]
 
 
+def test_the_index_folder_is_listed_again_only_when_it_changed(tmp_path, monkeypatch):
+    """Each search asks whether a newer commit exists: from the folder's modification time while it is
+    unchanged and settled (listing an archive's thousand files cost half a millisecond), by listing it
+    while it is recent (a change within the clock's tick keeps the time), and a new commit is always seen."""
+    import os
+    import time
+
+    from index.store import directory
+    from index.writer import index_articles
+    from search.engine import Engine
+
+    index_articles([write_jsonl(tmp_path / "a.jsonl", [{"id": "a", "title": "Mưa lớn", "body": "Mưa lớn ở Huế."}])],
+                   tmp_path / "ix", workers=1)
+    with Engine(tmp_path / "ix") as engine:
+        assert ids(run(engine, "mưa lớn")) == ["a"]
+        listings = []
+        real = engine._index.latest_generation
+        monkeypatch.setattr(engine._index, "latest_generation", lambda: listings.append(1) or real())
+        for _ in range(3):
+            assert ids(run(engine, "mưa lớn")) == ["a"]
+        assert len(listings) == 3  # changed just now: listed each time
+        settled = time.time_ns() - 2 * directory.SETTLED_NS
+        os.utime(tmp_path / "ix", ns=(settled, settled))
+        listings.clear()
+        for _ in range(3):
+            assert ids(run(engine, "mưa lớn")) == ["a"]
+        assert len(listings) == 1  # listed once for the new time, then known from it
+        index_articles([write_jsonl(tmp_path / "b.jsonl", [{"id": "b", "title": "Mưa lớn", "body": "Mưa lớn."}])],
+                       tmp_path / "ix", workers=1)
+        assert sorted(ids(run(engine, "mưa lớn"))) == ["a", "b"]
+
+
 def test_a_commit_replaced_while_it_was_opened_gives_way_to_the_newer_one(tmp_path):
     """A server's thread opened a searcher just before another process rebuilt the index and deleted the
     old segments' files: its search is answered from the new commit, not refused as a damaged index."""
