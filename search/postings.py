@@ -214,7 +214,8 @@ class Postings:
             found *= np.float32(weight)
             scores += found
         elif len(term.ids):
-            np.add.at(scores, term.ids, np.float32(weight) * self._bm25(reader, granularity, term, term.halves, term.ids))
+            found = self._bm25(reader, granularity, term, term.halves, term.ids)
+            np.add.at(scores, term.ids, np.float32(weight) * found)
 
 
 _MOST_HALVES = np.iinfo(np.uint16).max

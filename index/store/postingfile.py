@@ -695,8 +695,8 @@ class _Field:
         return self._read("entries", 2 * first, 2 * end).reshape(-1, 2).astype(np.int64)
 
     def run(self, key):
-        """(first, end): the terms whose hash is `key`, the terms of one folded form (`Terms`), and the
-        names of terms `first` to `end` (UTF-8): a handful of reads however many there are."""
+        """(first, end, names): the terms whose hash is `key` (the terms of one folded form, `Terms`) and
+        their names (UTF-8): a handful of reads however many there are."""
         first = max(int(self.fence.searchsorted(key)) - 1, 0) * FENCE  # `key`'s run starts in this block or next
         start = end = None
         while first < self.terms:
