@@ -14,6 +14,7 @@ could serve six browsers' keep-alive connections while the other served two.
 """
 
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -146,10 +147,13 @@ def _warm_in_background(app):
 
 
 def _warm_before_fork(app):
-    """Read the index ahead in a thread of its own: its searcher is never used after the fork."""
+    """Read the index ahead in a thread of its own: its searcher is never used after the fork. What it
+    read is then left out of the garbage collector's passes (`gc.freeze`): a pass writes into every
+    object it visits, and each process would copy the pages of the vocabulary it shares."""
     thread = threading.Thread(target=warm, args=(app,), name="warm")
     thread.start()
     thread.join()
+    gc.freeze()
 
 
 def serve_app(app, host, port, threads, processes=1):
