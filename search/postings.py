@@ -190,32 +190,30 @@ class Postings:
         mask[term.ids] = True
         return mask
 
-    def _bm25(self, reader, granularity, term, halves, articles):
-        """BM25F of `term` for `articles`, whose frequencies are `halves`: idf x (K1 + 1) x tf / (tf + norm),
-        with tf and the norm both in halves. Computed in place: over every article, for a term kept as one."""
+    def _bm25(self, reader, granularity, term, halves, articles, weight):
+        """`weight` x BM25F of `term` for `articles`, whose frequencies are `halves`: idf x (K1 + 1) x tf /
+        (tf + norm), with tf and the norm both in halves. Computed in place: over every article, for a term
+        kept as one; the weight in the same product, so that every way of scoring sums the same floats."""
         scores = np.add(halves, self.norms(reader, granularity)[articles], dtype=np.float32)
         np.divide(halves, scores, out=scores)
-        scores *= np.float32(inverse_frequency(self.count, term.df) * (K1 + 1))
+        scores *= np.float32(inverse_frequency(self.count, term.df) * (K1 + 1) * weight)
         return scores
 
-    def scores_at(self, reader, granularity, text, articles):
-        """The BM25F score of `text` in each of `articles` (ascending numbers; 0 where absent)."""
+    def scores_at(self, reader, granularity, text, articles, weight):
+        """`weight` x the BM25F score of `text` in each of `articles` (ascending numbers; 0 where absent)."""
         term = self._term(granularity, text)
         at, halves = term.at(articles)
         found = np.zeros(len(articles), dtype=np.float32)
-        found[at] = self._bm25(reader, granularity, term, halves, articles[at])
+        found[at] = self._bm25(reader, granularity, term, halves, articles[at], weight)
         return found
 
     def add_scores(self, scores, reader, granularity, text, weight):
         """Add `weight` x the BM25F score of `text` to `scores` (an array over the articles)."""
         term = self._term(granularity, text)
         if term.ids is None:
-            found = self._bm25(reader, granularity, term, term.halves, slice(None))  # 0 where absent
-            found *= np.float32(weight)
-            scores += found
+            scores += self._bm25(reader, granularity, term, term.halves, slice(None), weight)  # 0 where absent
         elif len(term.ids):
-            found = self._bm25(reader, granularity, term, term.halves, term.ids)
-            np.add.at(scores, term.ids, np.float32(weight) * found)
+            np.add.at(scores, term.ids, self._bm25(reader, granularity, term, term.halves, term.ids, weight))
 
 
 _MOST_HALVES = np.iinfo(np.uint16).max

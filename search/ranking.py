@@ -192,7 +192,7 @@ class Ranking:
         order whichever articles are scored. `terms`: `_terms()`, when already listed."""
         sums = np.zeros(len(articles), dtype=np.float32)
         for granularity, text, weight in terms or self._terms():
-            sums += weight * self.postings.scores_at(self.reader, granularity, text, articles)
+            sums += self.postings.scores_at(self.reader, granularity, text, articles, weight)
         return sums * self.coverage(articles) ** COVERAGE
 
     def scores_in(self, articles):

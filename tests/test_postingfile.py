@@ -273,7 +273,7 @@ def test_title_and_text_frequencies_are_merged_for_every_article_holding_either(
                         expected[ids] += weight * tf
                 held = postings._term(granularity, term)  # a byte per article or postings (`DENSE_SHARE`)
                 ids = np.flatnonzero(held.halves) if held.ids is None else held.ids
-                scores = postings.scores_at(r, granularity, term, ids)
+                scores = postings.scores_at(r, granularity, term, ids, 1.0)
                 assert np.array_equal(ids, np.flatnonzero(expected)), (granularity, term)
                 lengths, mean = postings.lengths(r, granularity)
                 tf = expected[ids]
