@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from index.store.directory import LatestCommit, RebuildNeeded, open_index
+from index.store.directory import LatestCommit, RebuildNeeded, open_index, open_searcher
 from index.store.schema import GRANULARITIES, NO_VALUE, TEXT_FIELDS
 from index.store.stored import StoredFields
 from search import filters
@@ -222,7 +222,7 @@ class Engine:
         """This thread's searcher on the last commit of the index."""
         current = getattr(self._local, "searcher", None)
         if current is None or current.reader().generation() != self._latest.generation():
-            fresh = self._index.searcher()
+            fresh = open_searcher(self._index)
             with self._lock:
                 if current is not None:
                     self._opened.remove(current)

@@ -297,6 +297,31 @@ def test_the_index_folder_is_listed_again_only_when_it_changed(tmp_path, monkeyp
         assert sorted(ids(run(engine, "mưa lớn"))) == ["a", "b"]
 
 
+def test_an_index_deleted_under_a_running_engine_is_unavailable_until_made_again(tmp_path):
+    """The pages answer 503 for IndexUnavailable: the folder gone is that, not an internal error."""
+    import shutil
+    import threading
+
+    from index.store.errors import IndexUnavailable
+    from index.writer import index_articles
+    from search.engine import Engine
+
+    articles = write_jsonl(tmp_path / "a.jsonl", [{"id": "a", "title": "Mưa lớn", "body": "Mưa lớn ở Huế."}])
+    index_articles([articles], tmp_path / "ix", workers=1)
+    with Engine(tmp_path / "ix") as engine:
+        assert ids(run(engine, "mưa lớn")) == ["a"]
+        shutil.rmtree(tmp_path / "ix")
+        with pytest.raises(IndexUnavailable, match=f"no index in {tmp_path / 'ix'} any more"):
+            run(engine, "mưa")
+        failed = []  # a thread with no searcher yet (a server's other threads) opens one: the same
+        thread = threading.Thread(target=lambda: failed.append(pytest.raises(IndexUnavailable, run, engine, "mưa")))
+        thread.start()
+        thread.join()
+        assert len(failed) == 1
+        index_articles([articles], tmp_path / "ix", workers=1)
+        assert ids(run(engine, "mưa lớn")) == ["a"]
+
+
 def test_a_commit_replaced_while_it_was_opened_gives_way_to_the_newer_one(tmp_path):
     """A server's thread opened a searcher just before another process rebuilt the index and deleted the
     old segments' files: its search is answered from the new commit, not refused as a damaged index."""

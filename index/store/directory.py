@@ -86,6 +86,19 @@ def open_index(index_dir):
 SETTLED_NS = 2 * 10 ** 9
 
 
+def open_searcher(ix):
+    """A Whoosh searcher of the last commit of the index `ix`; IndexUnavailable when its folder is gone (deleted
+    under a running server: the pages say the index is unavailable, not that something broke)."""
+    try:
+        return ix.searcher()
+    except (whoosh_index.EmptyIndexError, FileNotFoundError):
+        raise _gone(ix) from None
+
+
+def _gone(ix):
+    return IndexUnavailable(f"no index in {getattr(ix.storage, 'folder', ix)} any more: run `vnsearch index` again")
+
+
 class LatestCommit:
     """The number of an index's last commit, its folder listed again only when it changed: its modification
     time moved, or is too recent to rely on. Whoosh lists the folder for each search, and an archive's
@@ -99,7 +112,10 @@ class LatestCommit:
     def generation(self):
         if self._folder is None:  # an index in memory
             return self._ix.latest_generation()
-        modified = os.stat(self._folder).st_mtime_ns  # before the listing: a commit meanwhile moves it on
+        try:
+            modified = os.stat(self._folder).st_mtime_ns  # before the listing: a commit meanwhile moves it on
+        except FileNotFoundError:
+            raise _gone(self._ix) from None
         known = self._known
         if known is not None and known[0] == modified and time.time_ns() - modified > SETTLED_NS:
             return known[1]
