@@ -127,6 +127,7 @@ def test_a_folded_term_read_with_its_readings_finds_and_ranks_alike(ranked_index
         if not together:
             monkeypatch.setattr(postings.Postings, "read_together", lambda self, terms: None)
         with Engine(ranked_index, recent_results=0) as engine:
+            engine.warm()  # the read-ahead's reads done and not counted
             files = engine.current()[1].postings.files
             real, calls = files.readings, []
             monkeypatch.setattr(files, "readings", lambda field, text: calls.append(field) or real(field, text))
@@ -135,7 +136,7 @@ def test_a_folded_term_read_with_its_readings_finds_and_ranks_alike(ranked_index
             reads.append(len(calls))
     assert results[0] == results[1]
     assert sum(total > 0 for total, _, _ in results[0]) > 20
-    assert reads[0] < 0.85 * reads[1]  # 878 against 1,146
+    assert reads[0] < 0.8 * reads[1]  # 412 against 634
 
 
 def test_an_engine_keeps_no_more_posting_lists_than_told_and_finds_the_same(ranked_index):
