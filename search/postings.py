@@ -340,12 +340,7 @@ class Term:
             ids = ids[order]
             starts = np.flatnonzero(np.diff(ids, prepend=-1))
             ids, halves = ids[starts], np.add.reduceat(np.concatenate([found for _, found in lists])[order], starts)
-        halves = _halves(halves)
-        if len(ids) > DENSE_SHARE * size:
-            dense = np.zeros(size, dtype=halves.dtype)
-            dense[ids] = halves
-            return cls(None, dense, len(ids))
-        return cls(ids, halves, len(ids))
+        return cls(ids, _halves(halves), len(ids))  # (no more than the lists' postings: not a term kept dense)
 
     @property
     def nbytes(self):

@@ -379,16 +379,13 @@ class Terms:
         return len(self.hashes)
 
     @classmethod
-    def of_names(cls, names, ends, dfs, hashes=None):
-        """These terms, their digests computed (`names`: the UTF-8 blob, `ends`: each name's end; `hashes`:
-        their hashes, when read from a file)."""
+    def of_names(cls, names, ends, dfs):
+        """These terms, their digests computed (`names`: the UTF-8 blob, `ends`: each name's end)."""
         starts = ends[:-1]
         _, checks = digests(names, starts, ends[1:] - starts)
-        if hashes is None:
-            folded = [term.encode("utf-8") for term in fold_all(_strings(names, ends))]
-            lengths = np.fromiter(map(len, folded), dtype=np.int64, count=len(folded))
-            hashes, _ = digests(np.frombuffer(b"".join(folded), dtype=np.uint8), np.cumsum(lengths) - lengths,
-                                lengths)
+        folded = [term.encode("utf-8") for term in fold_all(_strings(names, ends))]
+        lengths = np.fromiter(map(len, folded), dtype=np.int64, count=len(folded))
+        hashes, _ = digests(np.frombuffer(b"".join(folded), dtype=np.uint8), np.cumsum(lengths) - lengths, lengths)
         return cls(hashes, checks, names, ends, dfs)
 
     @classmethod
@@ -741,11 +738,15 @@ class _Field:
 
     def postings_between(self, first, end):
         """(article numbers, frequencies) of terms `first` to `end`, one term after another."""
+        return self._postings(first, end)[:2]
+
+    def _postings(self, first, end):
+        """`postings_between`, and how many postings each term has: the terms' bytes read at once."""
         entries = self.entries(first, end + 1)
-        offsets = entries[:, 0]
+        offsets, counts = entries[:, 0], entries[:-1, 1]
         data = self._file.pread(int(offsets[-1] - offsets[0]), self._arrays["postings"][0] + int(offsets[0]))
         buf = np.frombuffer(data + bytes(8), dtype=np.uint8)
-        return decode(buf, offsets[:-1] - offsets[0], entries[:-1, 1], self.long)
+        return (*decode(buf, offsets[:-1] - offsets[0], counts, self.long), counts)
 
     def folded(self, folded, key):
         """[(name, article numbers, frequencies)] of each term whose folded form is `folded` (a str) and hash
@@ -755,14 +756,10 @@ class _Field:
         kept = [i for i, name in enumerate(names) if fold(name) == folded]
         if not kept:
             return []
-        entries = self.entries(first, end + 1)
-        offsets = entries[:, 0]
-        data = self._file.pread(int(offsets[-1] - offsets[0]), self._arrays["postings"][0] + int(offsets[0]))
-        buf = np.frombuffer(data + bytes(8), dtype=np.uint8)
-        counts = entries[kept, 1]
-        docs, freqs = decode(buf, (offsets[:-1] - offsets[0])[kept], counts, self.long)
+        docs, freqs, counts = self._postings(first, end)  # (a term of another folded form, by a hash collision)
         bounds = np.cumsum(counts)[:-1]
-        return list(zip([names[i] for i in kept], np.split(docs, bounds), np.split(freqs, bounds)))
+        found = list(zip(names, np.split(docs, bounds), np.split(freqs, bounds)))
+        return [found[i] for i in kept]
 
     def frequencies(self):
         """{term: document frequency}."""

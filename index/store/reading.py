@@ -38,9 +38,12 @@ class CommitPostings:
         their postings: [(name, article numbers ascending, as int32; frequencies, as float32)], one a posting
         file holding it (`PostingFile.readings`); an article may be in several."""
         key = term_key(text)
-        return [(name, docs.astype(np.int32, copy=False) + offset if offset else docs.astype(np.int32, copy=False),
-                 freqs.astype(np.float32)) for file, offset in self.parts for name, docs, freqs in
-                file.readings(field, text, key)]
+        found = []
+        for file, offset in self.parts:
+            for name, docs, freqs in file.readings(field, text, key):
+                ids = docs.astype(np.int32, copy=False)  # (a long list is int32 already: not copied)
+                found.append((name, ids + offset if offset else ids, freqs.astype(np.float32)))
+        return found
 
     def frequencies(self, field):
         """{term: how many articles hold it} for every term of `field`.
