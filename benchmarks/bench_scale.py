@@ -361,8 +361,9 @@ def million(rows):
     peak = last["ours"]["peak_rss"]
     if len(rows) > 1:  # the workers' fixed cost aside, the growth from the smallest size on
         slope = (peak - rows[0]["ours"]["peak_rss"]) / (last["size"] - rows[0]["size"])
+        at_million = peak + slope * (MILLION - last["size"])
         lines.append(f"- indexing memory: {peak / 2 ** 30:.1f} GB tree RSS at {last['size']:,}, growing "
-                     f"{slope * 1000 / 2 ** 20:.0f} MB per 1,000 articles: about {(peak + slope * (MILLION - last['size'])) / 2 ** 30:.0f} GB at a "
+                     f"{slope * 1000 / 2 ** 20:.0f} MB per 1,000 articles: about {at_million / 2 ** 30:.0f} GB at a "
                      f"million")
     return "\n".join(lines) + "\n"
 
