@@ -386,9 +386,9 @@ def report(rows, argv):
     body = stamp() + (f"- run: `python benchmarks/bench_scale.py {' '.join(argv)}`; queries: 400 "
                       f"(100 titles and 100 two-word queries of the first {QUERY_SOURCE:,} articles, each also "
                       f"without marks), warm-up {WARMUP}; {len(rows[0]['ours']['pass_p95s'])} "
-                      f"query processes per engine and size, the pass of median p95 shown\n- sizes past 35,432 are baomoi again with ids "
-                      f"`-r2`, `-r3`; indexing figures marked (reused) are from the run that built the index; "
-                      f"load average when ours was built: {built}\n"
+                      f"query processes per engine and size, the pass of median p95 shown\n"
+                      f"- sizes past 35,432 are baomoi again with ids `-r2`, `-r3`; indexing figures marked "
+                      f"(reused) are from the run that built the index; load average when ours was built: {built}\n"
                       f"- first answer: a fresh process with pyvi loaded opens the index and searches the "
                       f"first query while the read-ahead runs (the index's files in the page cache: built "
                       f"just before)\n\n")

@@ -132,9 +132,12 @@ class Postings:
         (the title's weighted) before saturation.
 
         Summed per field instead, a common word in a short title outscored a
-        rare one in the text, and titled articles buried untitled ones.
+        rare one in the text, and titled articles buried untitled ones. A title's weighted counts are
+        rounded to halves before they are summed (none to round while TITLE_WEIGHT is in halves), so
+        that no sum, over as many as every article, needs rounding.
         """
-        lists = [(ids, 2 * tf) for _, ids, tf in text] + [(ids, 2 * TITLE_WEIGHT * tf) for _, ids, tf in title]
+        lists = ([(ids, 2 * tf) for _, ids, tf in text]
+                 + [(ids, np.rint(2 * TITLE_WEIGHT * tf)) for _, ids, tf in title])
         return Term.summed(lists, self.size)
 
     def read_together(self, terms):
@@ -243,9 +246,12 @@ def _merged(shorter, longer):
 
 
 def _halves(values):
-    """Frequencies in halves (`values`: twice the frequencies) as the smallest unsigned integers that hold them."""
-    halves = np.minimum(np.rint(values), _MOST_HALVES)
-    return halves.astype(np.uint8 if len(halves) == 0 or halves.max() < 256 else np.uint16)
+    """Frequencies in halves (`values`: twice the frequencies, whole numbers) as the smallest unsigned integers
+    that hold them (at most _MOST_HALVES): two passes over the values, as many as every article."""
+    most = float(values.max()) if len(values) else 0.0
+    if most > _MOST_HALVES:
+        values = np.minimum(values, _MOST_HALVES)
+    return values.astype(np.uint8 if most < 256 else np.uint16)
 
 
 class TermCache:
@@ -315,9 +321,9 @@ class Term:
 
     @classmethod
     def summed(cls, lists, size):
-        """The term of postings `lists` [(article numbers ascending, frequencies in halves)] in an index of
-        `size` articles, each article's summed (a list holds it once): added up in an array over the
-        articles when they are likely a term kept so (`DENSE_SHARE`), or more than two lists (a folded
+        """The term of postings `lists` [(article numbers ascending, frequencies in halves: whole numbers)] in
+        an index of `size` articles, each article's summed (a list holds it once): added up in an array over
+        the articles when they are likely a term kept so (`DENSE_SHARE`), or more than two lists (a folded
         term's readings) hold more than 1/SCATTER of them; else two merged, more sorted together."""
         lists = [found for found in lists if len(found[0])]
         total = sum(len(ids) for ids, _ in lists)
@@ -325,11 +331,10 @@ class Term:
             halves = np.zeros(size, dtype=np.float32)
             for ids, found in lists:
                 np.add.at(halves, ids, found)  # (three times `halves[ids] += found`'s speed, numpy 2)
-            held = halves > 0
-            df = int(np.count_nonzero(held))
+            df = int(np.count_nonzero(halves))
             if df > DENSE_SHARE * size:
                 return cls(None, _halves(halves), df)
-            ids = np.flatnonzero(held).astype(np.int32)
+            ids = np.flatnonzero(halves).astype(np.int32)
             return cls(ids, _halves(halves[ids]), df)
         if len(lists) < 2:
             ids, halves = lists[0] if lists else _NOTHING

@@ -73,6 +73,18 @@ def test_a_terms_lists_are_summed_per_article(size, dense_share, sizes, monkeypa
     assert Term.summed([], size).df == 0
 
 
+@pytest.mark.parametrize("size", [4, 10 ** 6])  # added up over the articles, and merged
+def test_a_frequency_past_what_two_bytes_hold_is_kept_at_their_most(size):
+    """An article saying a term 40,000 times in its text and once in its title (80,005 halves) keeps 65,535
+    (32,767.5 occurrences), in two bytes; the others, their own."""
+    lists = [(np.array([1, 3], dtype=np.int32), np.array([80_000, 6], dtype=np.float32)),
+             (np.array([3], dtype=np.int32), np.array([5], dtype=np.float32))]
+    summed = Term.summed(lists, size)
+    ids = np.flatnonzero(summed.halves) if summed.ids is None else summed.ids
+    halves = summed.halves[ids] if summed.ids is None else summed.halves
+    assert dict(zip(ids.tolist(), halves.tolist())) == {1: 65_535, 3: 11} and summed.halves.dtype == np.uint16
+
+
 def test_lists_past_a_share_of_the_articles_are_added_up_over_them(monkeypatch):
     """SCATTER (speed only: the sums are the same either way): a folded term's lists holding many of the
     articles are added up in an array over them, a few postings among a million sorted."""
