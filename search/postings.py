@@ -184,6 +184,16 @@ class Postings:
         """How many live articles hold `text` at `granularity`, in title or text (nothing scored)."""
         return self._term(granularity, text).df
 
+    def add_where_held(self, into, granularity, text, weight):
+        """Add `weight` to `into` (an array over the articles) for each article holding `text` at `granularity`:
+        at its postings rather than over every article, for a term kept as postings (`DENSE_SHARE`); the
+        same floats as adding `weight` x its `mask`."""
+        term = self._term(granularity, text)
+        if term.ids is None:
+            into += weight * (term.halves > 0)
+        else:
+            np.add.at(into, term.ids, weight)
+
     def mask(self, granularity, text):
         """The articles holding `text` at `granularity`, in title or text, as a boolean array: from the
         article numbers alone, nothing scored (totals, facets and matching need no more)."""

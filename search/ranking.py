@@ -25,7 +25,7 @@ import numpy as np
 
 from index.analysis.normalize import fold
 from search.abbreviations import expand
-from search.matching import as_written, form_terms, pair_term
+from search.matching import as_written, form_terms, pair_term, syllable_term
 from search.postings import inverse_frequency
 
 # Weights, tuned on XQuAD-vi dev (benchmarks/eval_xquad.py): large boosts drown the
@@ -146,14 +146,22 @@ class Ranking:
         return found
 
     def _held(self, articles):
+        """`coverage` computed. Over every article, a syllable's weight is added at its postings, not over a mask
+        of every article (a rare syllable: ten times less work at 104,586 articles), and the same floats."""
         held = np.zeros(self.postings.size, dtype=np.float32)[articles]
+        every = isinstance(articles, slice)  # (`coverage`'s slice(None))
         total = 0.0
         for unit in _distinct(self.scored_units):
             if not self._scored(unit):
                 continue
-            mask = self._unit_mask(unit)
-            weight = inverse_frequency(self.postings.count, np.count_nonzero(mask))
-            held += np.float32(weight) * mask[articles]  # float32: a Python float made the products float64
+            if every and not isinstance(unit, list):
+                granularity, text = syllable_term(unit)
+                weight = inverse_frequency(self.postings.count, self.postings.frequency(granularity, text))
+                self.postings.add_where_held(held, granularity, text, np.float32(weight))
+            else:
+                mask = self._unit_mask(unit)
+                weight = inverse_frequency(self.postings.count, np.count_nonzero(mask))
+                held += np.float32(weight) * mask[articles]  # float32: a Python float made the products float64
             total += weight
         return held / total if total else np.ones(len(held), dtype=np.float32)
 
