@@ -207,11 +207,14 @@ class Postings:
     def _bm25(self, reader, granularity, term, halves, articles, weight):
         """`weight` x BM25F of `term` for `articles`, whose frequencies are `halves`: idf x (K1 + 1) x tf /
         (tf + norm), with tf and the norm both in halves. Computed in place: over every article, for a term
-        kept as one; the weight in the same product, so that every way of scoring sums the same floats."""
-        scores = np.add(halves, self.norms(reader, granularity)[articles], dtype=np.float32)
-        np.divide(halves, scores, out=scores)
-        scores *= np.float32(inverse_frequency(self.count, term.df) * (K1 + 1) * weight)
-        return scores
+        kept as one; the weight in the same product, so that every way of scoring sums the same floats.
+        The frequencies are made float32 once: the sum and the quotient each converting them took a fifth
+        longer."""
+        tf = halves.astype(np.float32)
+        scores = np.add(tf, self.norms(reader, granularity)[articles])
+        np.divide(tf, scores, out=tf)
+        tf *= np.float32(inverse_frequency(self.count, term.df) * (K1 + 1) * weight)
+        return tf
 
     def scores_at(self, reader, granularity, text, articles, weight):
         """`weight` x the BM25F score of `text` in each of `articles` (ascending numbers; 0 where absent)."""
