@@ -757,9 +757,9 @@ class _Field:
         if not kept:
             return []
         docs, freqs, counts = self._postings(first, end)  # (a term of another folded form, by a hash collision)
-        bounds = np.cumsum(counts)[:-1]
-        found = list(zip(names, np.split(docs, bounds), np.split(freqs, bounds)))
-        return [found[i] for i in kept]
+        ends = np.cumsum(counts).tolist()  # (sliced: `np.split` took 5 µs a part)
+        starts = [0] + ends[:-1]
+        return [(names[i], docs[starts[i]:ends[i]], freqs[starts[i]:ends[i]]) for i in kept]
 
     def frequencies(self):
         """{term: document frequency}."""
