@@ -326,6 +326,9 @@ def test_postings_read_back_as_written_whatever_their_widths_and_blocks(long):
     both = postingfile.decode(buf, offsets[:-1], counts, long)  # several terms at once, as a merge reads them
     assert both[0].tolist() == np.concatenate(docs).tolist()
     assert both[1].tolist() == np.concatenate(freqs).tolist()
+    some = [0, 2, 5, 8, 9]  # a folded term's readings: a few terms of a run, each apart
+    apart = postingfile._decode_apart(buf, offsets[some], [counts[i] for i in some], long)
+    assert [(d.tolist(), f.tolist()) for d, f in apart] == [(docs[i].tolist(), freqs[i].tolist()) for i in some]
 
 
 def test_long_lists_are_flat_from_a_hundredth_of_the_archive_past_long():
