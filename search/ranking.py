@@ -199,8 +199,9 @@ class Ranking:
         """The scores of `articles` (ascending article numbers), computed for them alone: the same sums in the same
         order whichever articles are scored. `terms`: `_terms()`, when already listed."""
         sums = np.zeros(len(articles), dtype=np.float32)
+        positions = self.postings.positions(articles)
         for granularity, text, weight in terms or self._terms():
-            sums += self.postings.scores_at(self.reader, granularity, text, articles, weight)
+            sums += self.postings.scores_at(self.reader, granularity, text, articles, weight, positions)
         return sums * self.coverage(articles) ** COVERAGE
 
     def scores_in(self, articles):

@@ -85,6 +85,25 @@ def test_the_best_articles_are_those_full_scoring_ranks_first(ranked_index):
     assert ways == {True, False}  # both ways of scoring met
 
 
+@pytest.mark.parametrize("positions_share, lookup_span", [(0, 16), (1024, 0), (1024, 10 ** 9)])
+def test_a_terms_postings_looked_up_among_the_articles_or_searched_score_the_same(
+        ranked_index, monkeypatch, positions_share, lookup_span):
+    """POSITIONS_SHARE and LOOKUP_SPAN (speed only): the same scores, to the bit, with no map of where the
+    articles scored stand (searched), a map no term uses, and a map every term uses."""
+    with Engine(ranked_index) as engine:
+        searcher = engine.searcher()
+        commit = engine.commit(searcher)
+        reader = searcher.reader()
+        vocabulary = commit.vocabulary(reader)
+        rankings = [(q, engine_ranking(commit, reader, parse(q), vocabulary, Masks(commit.postings)))
+                    for q in _queries(random.Random(5), 30)]
+        chosen = [np.arange(commit.postings.size), np.arange(3, commit.postings.size, 7)]
+        expected = [ranking.scores_of(articles).tobytes() for _, ranking in rankings for articles in chosen]
+        monkeypatch.setattr(postings, "POSITIONS_SHARE", positions_share)
+        monkeypatch.setattr(postings, "LOOKUP_SPAN", lookup_span)
+        assert [ranking.scores_of(articles).tobytes() for _, ranking in rankings for articles in chosen] == expected
+
+
 def engine_ranking(commit, reader, parsed, vocabulary, masks):
     from search.ranking import Ranking
 
