@@ -41,6 +41,7 @@ COVERAGE = 0.5  # exponent of the share of the query an article holds
 # than looked up one by one (measured with benchmarks/bench_query.py: 1 or 10**6 cost 10-25% more CPU on
 # 35,000 articles).
 WHOLE_ARRAYS = 8
+SAMPLE = 16  # `top` bounds the count-th best score from every SAMPLE-th (speed only: the same best either way)
 # A query of this many words (`search.meaning`: a compound counts once) or more is a question or a
 # pasted sentence, not keywords: the article that answers it seldom repeats every word, while long
 # articles hold them all by chance. It matches the articles holding at least MIN_SHARE of it (by
@@ -228,10 +229,17 @@ class Ranking:
 
 def top(articles, scores, count):
     """The `count` best of `articles` (ascending numbers) by their `scores`, then by number, and their
-    scores, best first; only those at or above the count-th score are sorted."""
-    if len(articles) > count:
-        keep = scores >= np.partition(scores, len(scores) - count)[len(scores) - count]
-        articles, scores = articles[keep], scores[keep]
+    scores, best first; only those at or above the count-th score are sorted.
+
+    That score is found among those at or above the count-th best of every SAMPLE-th score (the count-th
+    best of some scores is never above that of all): a selection over a fraction of them rather than over
+    all (50,000 scores: 355 -> 45 µs).
+    """
+    for every in (SAMPLE, 1):
+        sample = scores[::every]
+        if len(articles) > count and len(sample) >= count:
+            keep = scores >= np.partition(sample, len(sample) - count)[len(sample) - count]
+            articles, scores = articles[keep], scores[keep]
     order = np.lexsort((articles, -scores))[:count]
     return articles[order], scores[order]
 

@@ -8,7 +8,7 @@ import pytest
 
 from index.analysis.normalize import fold
 from index.writer import index_articles
-from search import postings
+from search import postings, ranking
 from search.engine import Engine
 from search.matching import Masks
 from search.meaning import Meaning
@@ -102,6 +102,20 @@ def test_a_terms_postings_looked_up_among_the_articles_or_searched_score_the_sam
         monkeypatch.setattr(postings, "POSITIONS_SHARE", positions_share)
         monkeypatch.setattr(postings, "LOOKUP_SPAN", lookup_span)
         assert [ranking.scores_of(articles).tobytes() for _, ranking in rankings for articles in chosen] == expected
+
+
+@pytest.mark.parametrize("sample", [1, 16, 10 ** 6])
+def test_the_best_are_the_same_however_the_floor_of_their_scores_is_sampled(monkeypatch, sample):
+    """SAMPLE (speed only): `top` against a full sort, on scores with many ties, from one best to all."""
+    monkeypatch.setattr(ranking, "SAMPLE", sample)
+    rng = np.random.default_rng(7)
+    for n in (1, 15, 1_000, 20_000):
+        articles = np.sort(rng.choice(10 ** 6, n, replace=False))
+        scores = rng.integers(0, 50, n).astype(np.float32) / 7
+        for count in (1, 10, 300, n):
+            order = np.lexsort((articles, -scores))[:count]
+            best, their_scores = ranking.top(articles, scores, count)
+            assert best.tolist() == articles[order].tolist() and their_scores.tobytes() == scores[order].tobytes()
 
 
 def engine_ranking(commit, reader, parsed, vocabulary, masks):
