@@ -16,8 +16,8 @@ the other, so that memory and a first answer are what a fresh process costs:
              queries, each also without marks), after the engine's read-ahead and a warm-up of 20
              (as bench_query.py measures): `Engine.search` with facets and snippets, and tantivy's
              OR of the query's words over title and body, top 10 (stored titles read) and a count;
-             each engine in PASSES fresh processes a size, the pass of median p95 reported beside
-             every pass's p95
+             each engine in PASSES fresh processes a size, in rounds of every size, the pass of
+             median p95 reported beside every pass's p95
 
     python benchmarks/bench_scale.py [--sizes 10000,35000,104586] [--reuse] [--passes 3] [--no-results]
 
@@ -47,6 +47,7 @@ WORK = OUT / "scale"
 QUERY_SOURCE = 10_000  # queries are made from these first articles, held by every size
 WARMUP = 20
 PASSES = 3  # query processes per engine and size: one pass's p95 varied by 10-20 % on this shared machine
+ENGINES = ("ours", "tantivy")
 SEED = 2017
 MILLION = 1_000_000
 
@@ -273,10 +274,11 @@ def median_pass(passes):
     return {**chosen, "pass_p95s": [p["wall"]["p95"] for p in passes]}
 
 
-def measure(size, reuse, queries_path, docs_source, passes=PASSES):
+def build(size, reuse, docs_source):
+    """The row of one size: both engines' indexes built (or reused, with the figures of their building)."""
     docs = corpus(size, docs_source)
     row = {"size": size, "jsonl": docs.stat().st_size}
-    for engine in ("ours", "tantivy"):
+    for engine in ENGINES:
         index_dir = WORK / f"{engine}_{size}"
         figures = WORK / f"{engine}_{size}.build.json"
         if reuse and figures.exists() and index_dir.exists():
@@ -294,15 +296,7 @@ def measure(size, reuse, queries_path, docs_source, passes=PASSES):
                      "processes": memory.peak_processes, "indexed": out.get("indexed"), "load": load()}
             figures.write_text(json.dumps(built))
         built["bytes"] = folder_size(index_dir)
-        print(f"  {size:,}: {engine} query processes ({passes})...", flush=True)
-        read_through(index_dir)
-        queried = median_pass([measured_run(_child(f"query_{engine}", index_dir, queries_path))[2]
-                               for _ in range(passes)])
-        row[engine] = {**built, **queried}
-        print(f"  {size:,} {engine}: {mb(built['bytes'])}, indexed in {built['seconds']:.0f} s, peak "
-              f"{mb(built['peak_rss'])} RSS; first answer {queried['open_ms'] + queried['first_ms']:.0f} ms; "
-              f"p50 {queried['wall']['p50']:.1f} p95 {queried['wall']['p95']:.1f} ms (each pass: "
-              f"{', '.join(f'{p:.1f}' for p in queried['pass_p95s'])})", flush=True)
+        row[engine] = built
     row["kinds"], row["fields"], row["arrays"] = breakdown(WORK / f"ours_{size}")
     files = [p.name for p in (WORK / f"ours_{size}").iterdir()]
     row["segments"] = sum(1 for f in files if f.endswith(".sums"))  # one a segment
@@ -310,16 +304,40 @@ def measure(size, reuse, queries_path, docs_source, passes=PASSES):
     return row
 
 
+def query(rows, queries_path, passes=PASSES):
+    """Each engine's query processes at every size, a round of all the sizes after another (a drift of the
+    shared machine's speed then touches every size alike; sizes one after the other, the p95 ratio of the
+    same code ranged over 1.37-1.65×), each folder read through before its pass."""
+    found = {(row["size"], engine): [] for row in rows for engine in ENGINES}
+    for round_ in range(passes):
+        for row in rows:
+            for engine in ENGINES:
+                print(f"  pass {round_ + 1}/{passes}: {row['size']:,} {engine}...", flush=True)
+                index_dir = WORK / f"{engine}_{row['size']}"
+                read_through(index_dir)
+                found[row["size"], engine].append(measured_run(_child(f"query_{engine}", index_dir, queries_path))[2])
+    for row in rows:
+        for engine in ENGINES:
+            queried = median_pass(found[row["size"], engine])
+            row[engine].update(queried)
+            print(f"  {row['size']:,} {engine}: {mb(row[engine]['bytes'])}, indexed in {row[engine]['seconds']:.0f} s, "
+                  f"peak {mb(row[engine]['peak_rss'])} RSS; first answer "
+                  f"{queried['open_ms'] + queried['first_ms']:.0f} ms; p50 {queried['wall']['p50']:.1f} p95 "
+                  f"{queried['wall']['p95']:.1f} ms (each pass: {', '.join(f'{p:.1f}' for p in queried['pass_p95s'])})",
+                  flush=True)
+
+
 # ---- the report -----------------------------------------------------------------------------------------
 
 def curve_table(rows):
     out = []
     for r in rows:
-        for engine in ("ours", "tantivy"):
+        for engine in ENGINES:
             e = r[engine]
             out.append((
                 f"{r['size']:,}", engine if engine == "tantivy" else
-                f"ours ({r['segments']} segments{', merged' if r['merged'] else ', **not merged**'})", f"{e['bytes'] / 2 ** 20:,.0f} MB ({e['bytes'] / r['jsonl']:.2f}×)",
+                f"ours ({r['segments']} segments{', merged' if r['merged'] else ', **not merged**'})",
+                f"{e['bytes'] / 2 ** 20:,.0f} MB ({e['bytes'] / r['jsonl']:.2f}×)",
                 f"{e['seconds']:.0f} s" + (" (reused)" if e.get("reused") else ""),
                 f"{e['peak_rss'] / 2 ** 20:,.0f} / {e['peak_pss'] / 2 ** 20:,.0f} MB",
                 f"{e['wall']['p50']:.1f} / {e['wall']['p95']:.1f}", " · ".join(f"{p:.1f}" for p in e["pass_p95s"]),
@@ -428,7 +446,8 @@ def main(argv=None):
     print(f"load average: {load()}", flush=True)
     WORK.mkdir(parents=True, exist_ok=True)
     query_set(Path(args.docs))
-    rows = [measure(size, args.reuse, WORK / "queries.json", Path(args.docs), args.passes) for size in sizes]
+    rows = [build(size, args.reuse, Path(args.docs)) for size in sizes]
+    query(rows, WORK / "queries.json", args.passes)
     body = report(rows, argv)
     print("\n" + body)
     (WORK / "figures.json").write_text(json.dumps(rows, indent=1))
