@@ -421,7 +421,7 @@ def report(rows, argv):
                       f"(reused) are from the run that built the index; load average when ours was built: {built}\n"
                       f"- first answer: a fresh process with pyvi loaded opens the index and searches the "
                       f"first query while the read-ahead runs (the index's files in the page cache: each "
-                      f"engine's folder read through before its passes)\n\n")
+                      f"engine's folder read through before each of its passes)\n\n")
     body += curve_table(rows)
     body += "\nThe issue's goals at the largest size:\n\n" + table(goals(rows))
     body += "\nWhere our bytes go (share of the index):\n\n" + breakdown_table(rows)

@@ -95,13 +95,13 @@ def test_a_terms_postings_looked_up_among_the_articles_or_searched_score_the_sam
         commit = engine.commit(searcher)
         reader = searcher.reader()
         vocabulary = commit.vocabulary(reader)
-        rankings = [(q, engine_ranking(commit, reader, parse(q), vocabulary, Masks(commit.postings)))
-                    for q in _queries(random.Random(5), 30)]
+        queries = [engine_ranking(commit, reader, parse(q), vocabulary, Masks(commit.postings))
+                   for q in _queries(random.Random(5), 30)]
         chosen = [np.arange(commit.postings.size), np.arange(3, commit.postings.size, 7)]
-        expected = [ranking.scores_of(articles).tobytes() for _, ranking in rankings for articles in chosen]
+        expected = [query.scores_of(articles).tobytes() for query in queries for articles in chosen]
         monkeypatch.setattr(postings, "POSITIONS_SHARE", positions_share)
         monkeypatch.setattr(postings, "LOOKUP_SPAN", lookup_span)
-        assert [ranking.scores_of(articles).tobytes() for _, ranking in rankings for articles in chosen] == expected
+        assert [query.scores_of(articles).tobytes() for query in queries for articles in chosen] == expected
 
 
 @pytest.mark.parametrize("sample", [1, 16, 10 ** 6])
