@@ -21,6 +21,8 @@ without scoring; a selective query's matches are scored one by one, not over
 arrays the size of the index.
 """
 
+from functools import cached_property
+
 import numpy as np
 
 from index.analysis.normalize import fold
@@ -105,7 +107,7 @@ class Ranking:
 
         `allowed` (a boolean array: filters, live articles) bounds the result.
         """
-        self.postings.read_together([(granularity, text) for granularity, text, _ in self._terms()])
+        self.postings.read_together([(granularity, text) for granularity, text, _ in self.terms])
         mask = self.postings.live if allowed is None else allowed & self.postings.live
         for phrase in self.meaning.phrases:
             mask = mask & self.masks.form(phrase)
@@ -196,12 +198,17 @@ class Ranking:
         for a, b in dict.fromkeys(zip(self.reading, self.reading[1:])):
             yield "pairs", f"{a} {b}", READING_PAIR
 
-    def scores_of(self, articles, terms=None):
+    @cached_property
+    def terms(self):
+        """`_terms()`, listed once: matching reads them together, ranking sums their scores."""
+        return list(self._terms())
+
+    def scores_of(self, articles):
         """The scores of `articles` (ascending article numbers), computed for them alone: the same sums in the same
-        order whichever articles are scored. `terms`: `_terms()`, when already listed."""
+        order whichever articles are scored."""
         sums = np.zeros(len(articles), dtype=np.float32)
         positions = self.postings.positions(articles)
-        for granularity, text, weight in terms or self._terms():
+        for granularity, text, weight in self.terms:
             sums += self.postings.scores_at(self.reader, granularity, text, articles, weight, positions)
         return sums * self.coverage(articles) ** COVERAGE
 
@@ -215,15 +222,14 @@ class Ranking:
         scores. Few matches are scored one by one (`scores_of`); more than a share of the index, by sums
         over whole arrays, as cheap per article and without searching: the same scores either way.
         """
-        terms = list(self._terms())
         articles = np.flatnonzero(matched)
         if len(articles) * WHOLE_ARRAYS > self.postings.size:
             sums = np.zeros(self.postings.size, dtype=np.float32)
-            for granularity, text, weight in terms:
+            for granularity, text, weight in self.terms:
                 self.postings.add_scores(sums, self.reader, granularity, text, weight)
             scores = sums[articles] * self.coverage(articles) ** COVERAGE
         else:
-            scores = self.scores_of(articles, terms)
+            scores = self.scores_of(articles)
         return top(articles, scores, count)
 
 
