@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from benchmarks.bench_index import DEFAULT_INDEX, load, machine, stamp, table, update_results  # noqa: E402
 from benchmarks.common import percentile  # noqa: E402
 from index.analysis.normalize import fold  # noqa: E402
+from index.store.schema import FOLDED  # noqa: E402
 
 SEED = 19
 
@@ -39,9 +40,9 @@ def sample_terms(posting_file, n, seed):
     """(field, term) pairs: half drawn uniformly, half by document frequency (common terms, as in queries)."""
     rng = random.Random(seed)
     pairs = []
-    fields = sorted(posting_file._fields)
+    fields = sorted(name for name in set(posting_file._fields) | set(FOLDED) if posting_file.has_field(name))
     for field in fields:
-        source = posting_file._fields[field].source  # a folded field keeps no counts: its source's, folded
+        source = FOLDED.get(field)  # a folded field is read in its source field and keeps no counts: its source's
         frequencies = Counter()
         for term, count in posting_file.frequencies(source or field).items():
             frequencies[fold(term) if source else term] += count
@@ -80,11 +81,10 @@ def main(argv=None):
         path = path._fields[next(iter(path._fields))]._file.path
     checked, plain = PostingFile(path), unchecked(PostingFile(path))
     pairs = sample_terms(checked, args.terms, SEED)
-    encoded = [(field, term.encode("utf-8")) for field, term in pairs]
-    from index.store.postingfile import term_hash
+    from index.store.postingfile import term_key
 
-    keys = [term_hash(term) for _, term in encoded]
-    for (field, term), key in zip(encoded, keys):  # the file's pages into the kernel's cache for both
+    keys = [term_key(term) for _, term in pairs]
+    for (field, term), key in zip(pairs, keys):  # the file's pages into the kernel's cache for both
         plain.readings(field, term, key)
     times = {"checked, first read": [], "checked, read again": [], "unchecked": []}
     postings = 0
@@ -92,7 +92,7 @@ def main(argv=None):
         order = ((True, checked), (False, plain)) if r % 2 == 0 else ((False, plain), (True, checked))
         for checks, posting_file in order:
             name = ("checked, first read" if r == 0 else "checked, read again") if checks else "unchecked"
-            for (field, term), key in zip(encoded, keys):
+            for (field, term), key in zip(pairs, keys):
                 started = time.perf_counter()
                 found = posting_file.readings(field, term, key)
                 times[name].append((time.perf_counter() - started) * 1e6)
