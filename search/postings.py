@@ -202,6 +202,12 @@ class Postings:
         else:
             np.add.at(into, term.ids, weight)
 
+    def held(self, granularity, text, articles):
+        """Which of `articles` (ascending numbers) hold `text` at `granularity`, as a boolean array."""
+        held = np.zeros(len(articles), dtype=bool)
+        held[self._term(granularity, text).at(articles)[0]] = True
+        return held
+
     def mask(self, granularity, text):
         """The articles holding `text` at `granularity`, in title or text, as a boolean array: from the
         article numbers alone, nothing scored (totals, facets and matching need no more)."""
@@ -224,6 +230,15 @@ class Postings:
         tf *= np.float32(inverse_frequency(self.count, term.df) * (K1 + 1) * weight)
         return tf
 
+    def kept_dense(self, granularity, text):
+        """Whether `text`'s term is kept a byte per article (`Term`, `DENSE_SHARE`): held by many."""
+        return self._term(granularity, text).ids is None
+
+    def ceiling(self, granularity, text, weight):
+        """The most `weight` x BM25F of `text` gives an article: its idf x (K1 + 1), which `_bm25` multiplies by a
+        quotient tf / (tf + norm) of at most 1 (as float32, the same product: never exceeded)."""
+        return np.float32(inverse_frequency(self.count, self.frequency(granularity, text)) * (K1 + 1) * weight)
+
     def positions(self, articles):
         """Where each article stands among `articles` (ascending numbers), as an array over the index (-1 where
         absent), to look many terms up among them (`scores_at`); None when they are too few to pay for it."""
@@ -237,6 +252,8 @@ class Postings:
         """`weight` x the BM25F score of `text` in each of `articles` (ascending numbers; 0 where absent).
         `positions`: theirs (`positions`), when made."""
         term = self._term(granularity, text)
+        if term.ids is None:  # (0 where absent: quicker than finding where it is held, for any share held)
+            return self._bm25(reader, granularity, term, term.halves[articles], articles, weight)
         at, halves = term.at(articles, positions)
         found = np.zeros(len(articles), dtype=np.float32)
         found[at] = self._bm25(reader, granularity, term, halves, articles[at], weight)

@@ -18,7 +18,9 @@ one that has every rare word beats one with many common ones.
 
 How many match (and the facets) is counted from masks of article numbers,
 without scoring; a selective query's matches are scored one by one, not over
-arrays the size of the index.
+arrays the size of the index; of many matches in a large index, the terms most
+articles hold are added only for those whose other terms may yet take them
+among the best (`Ranking.best`).
 """
 
 from functools import cached_property
@@ -43,6 +45,10 @@ COVERAGE = 0.5  # exponent of the share of the query an article holds
 # than looked up one by one (measured with benchmarks/bench_query.py: 1 or 10**6 cost 10-25% more CPU on
 # 35,000 articles).
 WHOLE_ARRAYS = 8
+# From this many articles, many matches are summed over whole arrays without the common terms, which are added
+# for the contenders alone (`Ranking.best`): below it, summing them too costs no more (the two broke even on
+# 35,432 articles; on 104,586, a slow question's ranking went from 3.6 to 3.0 ms). Speed only: the same best.
+CONTENDERS_FROM = 50_000
 SAMPLE = 16  # `top` bounds the count-th best score from every SAMPLE-th (speed only: the same best either way)
 # A query of this many words (`search.meaning`: a compound counts once) or more is a question or a
 # pasted sentence, not keywords: the article that answers it seldom repeats every word, while long
@@ -203,13 +209,25 @@ class Ranking:
         """`_terms()`, listed once: matching reads them together, ranking sums their scores."""
         return list(self._terms())
 
+    @cached_property
+    def _summed_terms(self):
+        """`terms` in the order their scores are summed: the rarest first (by how many articles hold them), so
+        that those kept a byte per article (`search.postings.Term`) come last, to be added for a few articles
+        alone (`best`)."""
+        held_by = {(granularity, text): self.postings.frequency(granularity, text) for granularity, text, _ in self.terms}
+        return sorted(self.terms, key=lambda term: held_by[term[:2]])
+
+    def _add_scores(self, sums, articles, terms):
+        """Add the scores of `terms` to `sums`, over `articles` (ascending article numbers)."""
+        positions = self.postings.positions(articles)
+        for granularity, text, weight in terms:
+            sums += self.postings.scores_at(self.reader, granularity, text, articles, weight, positions)
+        return sums
+
     def scores_of(self, articles):
         """The scores of `articles` (ascending article numbers), computed for them alone: the same sums in the same
         order whichever articles are scored."""
-        sums = np.zeros(len(articles), dtype=np.float32)
-        positions = self.postings.positions(articles)
-        for granularity, text, weight in self.terms:
-            sums += self.postings.scores_at(self.reader, granularity, text, articles, weight, positions)
+        sums = self._add_scores(np.zeros(len(articles), dtype=np.float32), articles, self._summed_terms)
         return sums * self.coverage(articles) ** COVERAGE
 
     def scores_in(self, articles):
@@ -220,17 +238,49 @@ class Ranking:
     def best(self, matched, count):
         """The `count` best articles of `matched` (a boolean array) by score, then by number, and their
         scores. Few matches are scored one by one (`scores_of`); more than a share of the index, by sums
-        over whole arrays, as cheap per article and without searching: the same scores either way.
+        over whole arrays, as cheap per article and without searching, of every term but the common ones,
+        which are then added for the contenders alone (`_contenders`): the same scores either way.
         """
         articles = np.flatnonzero(matched)
-        if len(articles) * WHOLE_ARRAYS > self.postings.size:
-            sums = np.zeros(self.postings.size, dtype=np.float32)
-            for granularity, text, weight in self.terms:
-                self.postings.add_scores(sums, self.reader, granularity, text, weight)
-            scores = sums[articles] * self.coverage(articles) ** COVERAGE
-        else:
-            scores = self.scores_of(articles)
-        return top(articles, scores, count)
+        if len(articles) * WHOLE_ARRAYS <= self.postings.size:
+            return top(articles, self.scores_of(articles), count)
+        terms = self._summed_terms
+        common = len(terms) if self.postings.size < CONTENDERS_FROM else next(
+            (i for i, (granularity, text, _) in enumerate(terms) if self.postings.kept_dense(granularity, text)), len(terms))
+        sums = np.zeros(self.postings.size, dtype=np.float32)
+        for granularity, text, weight in terms[:common]:
+            self.postings.add_scores(sums, self.reader, granularity, text, weight)
+        sums, factors = sums[articles], self.coverage(articles) ** COVERAGE
+        if common < len(terms) and len(articles) > count > 0:
+            kept = self._contenders(sums, factors, articles, terms, common, count)
+            articles, sums, factors = articles[kept], sums[kept], factors[kept]
+        return top(articles, self._add_scores(sums, articles, terms[common:]) * factors, count)
+
+    def _contenders(self, sums, factors, articles, terms, common, count):
+        """Which of `articles` may be among the `count` best (their positions): those whose sum of the rarer
+        terms' scores (`sums`, the terms up to `common`) plus the most the common ones could add, times their
+        coverage factor (`factors`), reaches the count-th best of the sums alone so scaled (which is no more than
+        the count-th best score).
+
+        The most a common term adds is its ceiling (`Postings.ceiling`): first in every article, then where it
+        is held, in the articles left. A syllable's readings and the syllable as typed count where its folded
+        form is held, when the query reads that: one lookup for them all. A float32 sum may round up by half an
+        epsilon an addition: the ceilings are raised by twice an epsilon a term.
+        """
+        floor = top(articles, sums * factors, count)[1][-1]
+        read = {(granularity, text) for granularity, text, _ in terms}
+        ceilings = {}
+        for granularity, text, weight in terms[common:]:
+            held_with = (granularity, text)
+            if granularity in ("syllables", "folded") and ("folded", fold(text)) in read:
+                held_with = ("folded", fold(text))
+            ceilings[held_with] = ceilings.get(held_with, 0.0) + float(self.postings.ceiling(granularity, text, weight))
+        rounding = np.float32(1 + 2 * len(terms) * np.finfo(np.float32).eps)
+        kept = np.flatnonzero((sums + np.float32(sum(ceilings.values()))) * rounding * factors >= floor)
+        most = np.zeros(len(kept), dtype=np.float32)
+        for (granularity, text), ceiling in ceilings.items():
+            most += np.float32(ceiling) * self.postings.held(granularity, text, articles[kept])
+        return kept[(sums[kept] + most) * rounding * factors[kept] >= floor]
 
 
 def top(articles, scores, count):

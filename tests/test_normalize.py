@@ -43,6 +43,20 @@ def test_fold_removes_every_mark():
     assert has_diacritics("đang vien")
 
 
+def test_a_text_folds_as_the_whole_of_it_decomposed_without_its_marks():
+    """`fold` folds each character alone, from a table: the same as decomposing the whole text and dropping every
+    mark, for every character up to U+2FFF and for marks standing alone or stacked."""
+    plain_d = {0x0110: "D", 0x0111: "d", 0x00D0: "D", 0x00F0: "d", 0x0189: "D"}  # đ and its lookalikes
+
+    def whole(text):
+        decomposed = unicodedata.normalize("NFD", text.translate(plain_d))
+        return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+    every = "".join(chr(c) for c in range(0x80, 0x3000))
+    for text in (every, "a\u0301\u0323b", "\u0301x", "Đảng viên ĐẮK LẮK", "ǅ ﬁ ẞ İ"):
+        assert fold(text) == whole(text)
+
+
 def test_terms_folded_at_once_fold_as_each_alone():
     """The posting files order terms by their folded form (`fold_all`), the searcher folds one (`fold`)."""
     terms = ["đảng viên", "Thủ_Đức", "a\u0301", "\u0301", "", "tesla", "ĐẮK LẮK", "nguyễn"]

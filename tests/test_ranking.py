@@ -56,33 +56,55 @@ def _queries(rng, n):
         yield fold(q) if rng.random() < 0.3 else q
 
 
-def test_the_best_articles_are_those_full_scoring_ranks_first(ranked_index):
-    """On random queries: every article scored one by one, matches sorted by score then number, against `best`."""
+def _questions(rng, n):
+    """Long queries (questions: matched by how much of them an article holds), half of them without marks."""
+    for _ in range(n):
+        q = " ".join(rng.sample(WORDS, rng.randint(4, 7)) + rng.sample(SYLLABLES, 2))
+        yield fold(q) if rng.random() < 0.5 else q
+
+
+@pytest.mark.parametrize("contenders_from", [0, ranking.CONTENDERS_FROM])
+def test_the_best_articles_are_those_full_scoring_ranks_first(ranked_index, monkeypatch, contenders_from):
+    """On random queries and questions: every article scored one by one, matches sorted by score then number,
+    against `best`; with the common terms added for the contenders alone (CONTENDERS_FROM 0: some matches are
+    never scored) and, in this small index by default, for every match."""
+    monkeypatch.setattr(ranking, "CONTENDERS_FROM", contenders_from)
+    left_out = []
+    contenders = ranking.Ranking._contenders
+
+    def recorded(self, sums, *rest):
+        kept = contenders(self, sums, *rest)
+        left_out.append(len(sums) - len(kept))
+        return kept
+
+    monkeypatch.setattr(ranking.Ranking, "_contenders", recorded)
     ways = set()
     with Engine(ranked_index) as engine:
         searcher = engine.searcher()
         commit = engine.commit(searcher)
         reader = searcher.reader()
         vocabulary = commit.vocabulary(reader)
-        for q in _queries(random.Random(2017), 80):
+        rng = random.Random(2017)
+        for q in [*_queries(rng, 80), *_questions(rng, 40)]:
             masks = Masks(commit.postings)
-            ranking = engine_ranking(commit, reader, parse(q), vocabulary, masks)
-            matched = ranking.matches()
+            query = engine_ranking(commit, reader, parse(q), vocabulary, masks)
+            matched = query.matches()
             everything = np.arange(commit.postings.size)
-            full = ranking.scores_of(everything)
+            full = query.scores_of(everything)
             ids = np.flatnonzero(matched)
             ranked = ids[np.lexsort((ids, -full[ids]))]
             for count in (1, 10, 30):
-                best, scores = ranking.best(matched, count)
+                best, scores = query.best(matched, count)
                 assert best.tolist() == ranked[:count].tolist(), (q, count)
                 assert scores.tobytes() == full[best].tobytes(), (q, count)
                 ways.add(len(ids) * WHOLE_ARRAYS > commit.postings.size)
             some = np.sort(np.random.default_rng(0).permutation(ids)[:50])
-            assert ranking.scores_of(some).tobytes() == full[some].tobytes(), q
+            assert query.scores_of(some).tobytes() == full[some].tobytes(), q
             again = engine_ranking(commit, reader, parse(q), vocabulary, masks)  # its coverage not yet known
             assert again.scores_of(some).tobytes() == full[some].tobytes(), q
-            assert again.coverage(some).tobytes() == ranking.coverage()[some].tobytes(), q
+            assert again.coverage(some).tobytes() == query.coverage()[some].tobytes(), q
     assert ways == {True, False}  # both ways of scoring met
+    assert any(left_out) if contenders_from == 0 else not left_out
 
 
 @pytest.mark.parametrize("positions_share, lookup_span", [(0, 16), (1024, 0), (1024, 10 ** 9)])
