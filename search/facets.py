@@ -8,6 +8,7 @@ the facet columns of the matching documents: nothing is scored or highlighted.
 
 import calendar
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -55,6 +56,7 @@ class FacetColumns:
         combined = np.zeros(reader.doc_count_all(), dtype=np.int64)  # each article's codes, one number
         for name in names:
             combined = combined * len(self.labels[name]) + self.codes[name]  # (exact: 6 columns of < 1,000)
+        self._column = {name: column for column, name in enumerate(names)}
         combined, combination = np.unique(combined, return_inverse=True)
         self._combination = combination.astype(np.int32)
         self._combinations = np.zeros((len(combined), len(names)), dtype=np.int64)  # each one's codes, back
@@ -62,19 +64,41 @@ class FacetColumns:
             combined, self._combinations[:, column] = np.divmod(combined, len(self.labels[name]))
 
     def count(self, mask):
-        """{column name: Counter of values} over the articles of `mask` (a boolean array)."""
-        combinations = np.bincount(self._combination[np.flatnonzero(mask)], minlength=len(self._combinations))
-        counts = {}
-        for column, (name, labels) in enumerate(self.labels.items()):
-            tally = np.bincount(self._combinations[:, column], weights=combinations, minlength=len(labels))
-            counts[name] = Counter({labels[i]: int(tally[i]) for i in np.flatnonzero(tally)})
-        return counts
+        """{column name: Counter of values} over the articles of `mask` (a boolean array), each column's
+        counted when first asked."""
+        return _Counts(self, np.bincount(self._combination[np.flatnonzero(mask)], minlength=len(self._combinations)))
+
+    def tally(self, name, combinations):
+        """The Counter of column `name`'s values among articles counted by combination (`combinations`)."""
+        labels = self.labels[name]
+        tally = np.bincount(self._combinations[:, self._column[name]], weights=combinations, minlength=len(labels))
+        return Counter({labels[i]: int(tally[i]) for i in np.flatnonzero(tally)})
 
     def having(self, name, values):
         """The articles whose `name` is one of `values`, as a boolean array."""
         values = set(values)
         wanted = [i for i, label in enumerate(self.labels[name]) if label in values]
         return np.isin(self.codes[name], wanted)
+
+
+class _Counts(Mapping):
+    """{column name: Counter of values} of some articles, each column's tallied when first asked: a page
+    shows a province's districts only once the province is chosen, and the districts of half an archive
+    are hundreds of values."""
+
+    def __init__(self, columns, combinations):
+        self._columns, self._combinations, self._tallied = columns, combinations, {}
+
+    def __getitem__(self, name):
+        if name not in self._tallied:
+            self._tallied[name] = self._columns.tally(name, self._combinations)
+        return self._tallied[name]
+
+    def __iter__(self):
+        return iter(self._columns.labels)
+
+    def __len__(self):
+        return len(self._columns.labels)
 
 
 def _same(a, b):
@@ -102,7 +126,7 @@ class RegionFacet:
                 region = gazetteer.region_of(province)
                 by_region.setdefault(region.name if region else NO_VALUE, []).append((province, n))
         districts = {}
-        for key, n in counts["district"].items():
+        for key, n in counts["district"].items() if request.province or request.district else ():  # else unshown
             if key != NO_VALUE:
                 province, _, district = key.partition("|")
                 districts.setdefault(province, []).append((district, n))
