@@ -18,6 +18,10 @@ from index.analysis.analyzers import canonical_term, folded_term
 WINDOW = 36  # syllables in a snippet
 LEAD = 6  # syllables shown before the first match
 MAX_CHARS = 320
+# A snippet is looked for in an article's first SCANNED characters (as Lucene's highlighters look in their first
+# 10,000): finding the matches costs by the character, and the best articles of a large archive are often its
+# longest (at 104,586 articles, 6 % of the slowest searches' hits were longer, against 2 % at 10,000).
+SCANNED = 10_000
 
 # Every letter a folded letter may stand for, any mark and any case (with re.IGNORECASE).
 _VARIANTS = {
@@ -221,11 +225,13 @@ def _after(text, char, count):
 
 
 def snippet(text, highlighter):
-    """The best passage of `text` for the query, as safe HTML with matches in <mark>."""
+    """The best passage of `text` for the query (in its first SCANNED characters, cut at a space), as safe HTML
+    with matches in <mark>."""
     if not text:
         return ""
-    matches = highlighter.matches(text) if highlighter else []
-    begin, end = _best_window(text, matches)
+    scanned = text if len(text) <= SCANNED else text[:max(text.rfind(" ", 0, SCANNED), 0)]
+    matches = highlighter.matches(scanned) if highlighter else []
+    begin, end = _best_window(scanned, matches)
     # do not cut a word in two at the end
     while end < len(text) and not text[end].isspace():
         end += 1

@@ -47,6 +47,21 @@ def test_snippet_opens_where_the_query_words_stand_together():
     assert len(html) < 400
 
 
+def test_a_long_articles_snippet_is_found_in_its_first_characters(monkeypatch):
+    """SCANNED: the words far into a long article are not looked for (nor shown unmarked): its snippet opens at
+    the start when they are only there, and where they are when they are within the first characters too."""
+    from search import snippets
+
+    filler = "Đoạn mở đầu không liên quan gì. " * 20  # 640 characters
+    late = filler + "Chi bộ kết nạp đảng viên mới."
+    assert snippet(late, syllables("đảng viên")).count("<mark>") == 1
+    monkeypatch.setattr(snippets, "SCANNED", 600)
+    html = snippet(late, syllables("đảng viên"))
+    assert html.startswith("Đoạn mở đầu") and "<mark>" not in html and "đảng" not in html
+    both = "Mở đầu. Đảng viên họp. " + filler + "Chi bộ kết nạp đảng viên mới."
+    assert "<mark>Đảng viên</mark> họp" in snippet(both, syllables("đảng viên"))
+
+
 def test_snippet_escapes_the_text_around_marks():
     html = snippet("<b>đảng viên</b> & <script>", syllables("đảng"))
     assert html == "&lt;b&gt;<mark>đảng</mark> viên&lt;/b&gt; &amp; &lt;script&gt;"
