@@ -204,8 +204,11 @@ class Postings:
 
     def held(self, granularity, text, articles):
         """Which of `articles` (ascending numbers) hold `text` at `granularity`, as a boolean array."""
+        term = self._term(granularity, text)
+        if term.ids is None:
+            return term.halves[articles] > 0
         held = np.zeros(len(articles), dtype=bool)
-        held[self._term(granularity, text).at(articles)[0]] = True
+        held[term.at(articles)[0]] = True
         return held
 
     def mask(self, granularity, text):
@@ -223,9 +226,15 @@ class Postings:
         (tf + norm), with tf and the norm both in halves. Computed in place: over every article, for a term
         kept as one; the weight in the same product, so that every way of scoring sums the same floats.
         The frequencies are made float32 once: the sum and the quotient each converting them took a fifth
-        longer."""
+        longer; some articles' norms are taken into the array the sum is made in (15,000 of 104,586
+        articles: a term's scores added in 46 µs rather than 56)."""
         tf = halves.astype(np.float32)
-        scores = np.add(tf, self.norms(reader, granularity)[articles])
+        norms = self.norms(reader, granularity)
+        if isinstance(articles, slice):  # (every article: the norms themselves, not to be summed into)
+            scores = np.add(tf, norms[articles])
+        else:
+            scores = np.take(norms, articles)
+            scores += tf
         np.divide(tf, scores, out=tf)
         tf *= np.float32(inverse_frequency(self.count, term.df) * (K1 + 1) * weight)
         return tf
@@ -402,13 +411,9 @@ class Term:
         return self.halves.nbytes + (0 if self.ids is None else self.ids.nbytes)
 
     def at(self, articles, positions=None):
-        """(positions in `articles`, ascending numbers, of those holding the term; their frequencies in
-        halves): looked up in `positions` (theirs over the index, `Postings.positions`) when given and the
-        term's postings are not far more, else searched from the shorter side."""
-        if self.ids is None:
-            halves = self.halves[articles]
-            held = np.flatnonzero(halves > 0)  # (of integers, ten times as long)
-            return held, halves[held]
+        """(positions in `articles`, ascending numbers, of those holding the term, kept as postings; their
+        frequencies in halves): looked up in `positions` (theirs over the index, `Postings.positions`) when
+        given and the term's postings are not far more, else searched from the shorter side."""
         if positions is not None and len(self.ids) < LOOKUP_SPAN * len(articles):
             at = positions[self.ids]
             found = at >= 0
