@@ -82,6 +82,10 @@ def _param(key, value):
     return value
 
 
+def _piece(key, value):
+    return f"{key}={_quoted(value)}" if value else None
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     q: str = ""
@@ -126,17 +130,22 @@ class SearchRequest:
     def _params(self):
         return {key: _param(key, getattr(self, _ATTRIBUTES.get(key, key))) for key in PARAMETERS}
 
+    @cached_property
+    def _pieces(self):
+        """Each parameter as the query string carries it ("key=value", quoted), or None for its default."""
+        return {key: _piece(key, value) for key, value in self._params.items()}
+
     def url(self, **changes):
         """A query string ("?q=...") for this request with `changes` (attributes, as for `replace`); a
-        filter change goes back to page 1. Built from this request's parameters, changed in place:
-        a page asks for one per facet value."""
+        filter change goes back to page 1. Built from this request's parameters, quoted once, the changed
+        ones put in place: a page asks for one per facet value (70 of them for half of 104,586 articles)."""
         if set(changes) - {"page"}:
             changes.setdefault("page", 1)
-        params = dict(self._params)
+        pieces = dict(self._pieces)
         for attribute, value in changes.items():
             key = _KEYS[attribute]  # a KeyError for what is not an attribute, as `replace` would
-            params[key] = _param(key, value)
-        return "?" + "&".join(f"{key}={_quoted(value)}" for key, value in params.items() if value)
+            pieces[key] = _piece(key, _param(key, value))
+        return "?" + "&".join(piece for piece in pieces.values() if piece)
 
     @property
     def filtered(self):
