@@ -236,8 +236,13 @@ class Postings:
             scores = np.take(norms, articles)
             scores += tf
         np.divide(tf, scores, out=tf)
-        tf *= np.float32(inverse_frequency(self.count, term.df) * (K1 + 1) * weight)
+        tf *= self._most(term.df, weight)
         return tf
+
+    def _most(self, df, weight):
+        """idf x (K1 + 1) x `weight`, as float32, for a term held by `df` articles: what `_bm25` multiplies a
+        quotient of at most 1 by, so the most it gives (`ceiling`)."""
+        return np.float32(inverse_frequency(self.count, df) * (K1 + 1) * weight)
 
     def kept_dense(self, granularity, text):
         """Whether `text`'s term is kept a byte per article (`Term`, `DENSE_SHARE`): held by many."""
@@ -245,8 +250,8 @@ class Postings:
 
     def ceiling(self, granularity, text, weight):
         """The most `weight` x BM25F of `text` gives an article: its idf x (K1 + 1), which `_bm25` multiplies by a
-        quotient tf / (tf + norm) of at most 1 (as float32, the same product: never exceeded)."""
-        return np.float32(inverse_frequency(self.count, self.frequency(granularity, text)) * (K1 + 1) * weight)
+        quotient tf / (tf + norm) of at most 1 (the same float32 product: never exceeded)."""
+        return self._most(self.frequency(granularity, text), weight)
 
     def positions(self, articles):
         """Where each article stands among `articles` (ascending numbers), as an array over the index (-1 where

@@ -217,9 +217,9 @@ class Ranking:
         held_by = {(granularity, text): self.postings.frequency(granularity, text) for granularity, text, _ in self.terms}
         return sorted(self.terms, key=lambda term: held_by[term[:2]])
 
-    def _add_scores(self, sums, articles, terms):
-        """Add the scores of `terms` to `sums`, over `articles` (ascending article numbers)."""
-        positions = self.postings.positions(articles)
+    def _add_scores(self, sums, articles, terms, positions=None):
+        """Add the scores of `terms` to `sums`, over `articles` (ascending article numbers); `positions`: theirs
+        (`Postings.positions`), for terms kept as postings."""
         for granularity, text, weight in terms:
             sums += self.postings.scores_at(self.reader, granularity, text, articles, weight, positions)
         return sums
@@ -227,7 +227,8 @@ class Ranking:
     def scores_of(self, articles):
         """The scores of `articles` (ascending article numbers), computed for them alone: the same sums in the same
         order whichever articles are scored."""
-        sums = self._add_scores(np.zeros(len(articles), dtype=np.float32), articles, self._summed_terms)
+        sums = self._add_scores(np.zeros(len(articles), dtype=np.float32), articles, self._summed_terms,
+                                self.postings.positions(articles))
         return sums * self.coverage(articles) ** COVERAGE
 
     def scores_in(self, articles):
@@ -239,7 +240,8 @@ class Ranking:
         """The `count` best articles of `matched` (a boolean array) by score, then by number, and their
         scores. Few matches are scored one by one (`scores_of`); more than a share of the index, by sums
         over whole arrays, as cheap per article and without searching, of every term but the common ones,
-        which are then added for the contenders alone (`_contenders`): the same scores either way.
+        which are then added for the contenders alone (`_contenders`; kept a byte per article, they need no
+        map of positions): the same scores either way.
         """
         articles = np.flatnonzero(matched)
         if len(articles) * WHOLE_ARRAYS <= self.postings.size:
@@ -271,9 +273,8 @@ class Ranking:
         read = {(granularity, text) for granularity, text, _ in terms}
         ceilings = {}
         for granularity, text, weight in terms[common:]:
-            held_with = (granularity, text)
-            if granularity in ("syllables", "folded") and ("folded", fold(text)) in read:
-                held_with = ("folded", fold(text))
+            folded = ("folded", fold(text))
+            held_with = folded if granularity in ("syllables", "folded") and folded in read else (granularity, text)
             ceilings[held_with] = ceilings.get(held_with, 0.0) + float(self.postings.ceiling(granularity, text, weight))
         rounding = np.float32(1 + 2 * len(terms) * np.finfo(np.float32).eps)
         kept = np.flatnonzero((sums + np.float32(sum(ceilings.values()))) * rounding * factors >= floor)
