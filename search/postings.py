@@ -28,10 +28,12 @@ K1 = 1.2
 B = 0.75
 TITLE_WEIGHT = 2.5  # a title occurrence counts as this many in the text (in halves: see `Term`)
 # Memory, not quality (no test sets them to 0): the posting lists a process keeps decoded. A common syllable
-# is a byte per article, so the budget grows with the archive to keep as many: 1,250 bytes an article, what
-# the lists of bench_scale's 400 queries take at 104,586 articles (CPU p95 22.8 -> 20.2 ms against 900 bytes;
-# more gained nothing), at least 32 MB (what 10,000 get; 35,432 get 42 MB).
-CACHE_PER_ARTICLE = 1_250
+# is a byte per article, so the budget grows with the archive to keep as many: 1,500 bytes an article, room
+# for what the read-ahead takes (`engine.WARM`: 95 MB at 104,586 articles; it stops at 0.8 x PROTECTED of the
+# budget) and for the lists of bench_scale's 400 queries beside it (900 bytes: CPU p95 22.8 ms against
+# 20.2 at 1,250; more room with the same read-ahead gained nothing), at least 32 MB (what 10,000 get; 35,432
+# get 53 MB).
+CACHE_PER_ARTICLE = 1_500
 MIN_CACHE_BYTES = 32 * 2 ** 20
 
 

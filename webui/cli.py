@@ -251,7 +251,7 @@ def parser():
     v.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
     v.add_argument("--processes", type=int, help="processes sharing the port (default: one per core)")
     v.add_argument("--cache-mb", type=_megabytes, metavar="MB",
-                   help="posting lists each process keeps decoded, in MB (default: 1,250 bytes an article, at least 32)")
+                   help="posting lists each process keeps decoded, in MB (default: 1,500 bytes an article, at least 32)")
     v.add_argument("--base-url", help="the site's public address (https://...), for browsers' search boxes "
                                       "(/opensearch.xml); default: addresses relative to the site")
     v.set_defaults(run=cmd_serve)
