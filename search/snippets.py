@@ -229,7 +229,8 @@ def snippet(text, highlighter):
     with matches in <mark>."""
     if not text:
         return ""
-    scanned = text if len(text) <= SCANNED else text[:max(text.rfind(" ", 0, SCANNED), 0)]
+    cut = text.rfind(" ", 0, SCANNED) if len(text) > SCANNED else len(text)
+    scanned = text[:cut if cut > 0 else SCANNED]  # (no space to cut at: at SCANNED)
     matches = highlighter.matches(scanned) if highlighter else []
     begin, end = _best_window(scanned, matches)
     # do not cut a word in two at the end

@@ -60,6 +60,8 @@ def test_a_long_articles_snippet_is_found_in_its_first_characters(monkeypatch):
     assert html.startswith("Đoạn mở đầu") and "<mark>" not in html and "đảng" not in html
     both = "Mở đầu. Đảng viên họp. " + filler + "Chi bộ kết nạp đảng viên mới."
     assert "<mark>Đảng viên</mark> họp" in snippet(both, syllables("đảng viên"))
+    unspaced = "đảng," + "x" * 700  # no space within the first characters: cut at SCANNED, not to nothing
+    assert snippet(unspaced, syllables("đảng")).startswith("<mark>đảng</mark>")
 
 
 def test_snippet_escapes_the_text_around_marks():
